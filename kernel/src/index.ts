@@ -1,0 +1,11 @@
+// The public API of the `camlab` package, as used from notebook cells
+// (`import * as camlab from "camlab"`) and from plain Node scripts.
+// Each concern lives in its own folder; this file only re-exports.
+export * from "./engine";
+export * from "./hooks";
+export * from "./cam";
+export * from "./metrics";
+export * from "./models";
+export * from "./data";
+export * from "./display";
+export * from "./session";
