@@ -1,1 +1,2 @@
-export {};
+export * from "./mime";
+export * from "./ops";

@@ -1,0 +1,119 @@
+// MIME types and their JSON payloads: the static snapshot a display carries.
+// A snapshot holds enough to render without a kernel (saved notebook, reopened page);
+// `session` lets a live widget ask the kernel for more over the "camlab.session" comm.
+// The extension imports these as TYPES ONLY (no runtime code crosses the boundary).
+
+export const LAYERS_MIME = "application/vnd.camlab.layers+json";
+export const ACTIVATIONS_MIME = "application/vnd.camlab.activations+json";
+export const HEATMAP_MIME = "application/vnd.camlab.heatmap+json";
+
+/** Bumped when a payload changes shape incompatibly; renderers refuse newer versions with a message. */
+export const PROTOCOL_VERSION = 1;
+
+/** Where live data for a display lives in the kernel. */
+export interface SessionRef {
+  /** Opaque registry handle of the resident model + bound input (e.g. "h7"). */
+  handle: string;
+  /** Id of the kernel process that created the handle: after a restart the ids differ and the
+   *  widget knows, without asking, that live data is gone. */
+  kernelInstance: string;
+}
+
+/** A uint8-quantized 2-D array, base64 in JSON snapshots (value = byte / 255 * scale + offset). */
+export interface QuantizedImage {
+  width: number;
+  height: number;
+  /** real value = offset + scale * byte / 255 */
+  scale: number;
+  offset: number;
+  /** base64 of width*height bytes, row-major. */
+  data: string;
+}
+
+/** An RGB image, base64 of width*height*3 bytes, row-major. */
+export interface RgbImage {
+  width: number;
+  height: number;
+  data: string;
+}
+
+export interface LayerInfo {
+  name: string;
+  /** Keras class name, e.g. "Conv2D". */
+  className: string;
+  /** Output shape without the batch dimension; null entries for unknown sizes. */
+  outputShape: (number | null)[];
+  params: number;
+  trainable: boolean;
+  /** Names of the layers whose outputs feed this one. */
+  inbound: string[];
+  /** True when the output has spatial dimensions (a CAM target candidate). */
+  spatial: boolean;
+}
+
+export interface LayerGradientHealth {
+  layer: string;
+  nanCount: number;
+  infCount: number;
+  /** L2 norm of d(target)/d(layer output). */
+  gradNorm: number;
+  status: "ok" | "nan" | "inf" | "vanishing" | "exploding";
+}
+
+export interface LayersPayload {
+  version: number;
+  session: SessionRef | null;
+  modelName: string;
+  layers: LayerInfo[];
+  /** Present when gradients were captured for the bound input. */
+  health?: LayerGradientHealth[];
+}
+
+export interface ChannelSummary {
+  index: number;
+  mean: number;
+  max: number;
+  /** Fraction of values that are exactly zero (after the layer's activation). */
+  sparsity: number;
+  /** Grad-CAM channel weight alpha_k for the bound input's top class, when computed. */
+  camWeight?: number;
+}
+
+export type ChannelSortKey = "index" | "mean" | "max" | "sparsity" | "camWeight";
+
+export interface ActivationsPayload {
+  version: number;
+  session: SessionRef | null;
+  layer: string;
+  /** [height, width, channels] of the layer output for the bound input. */
+  shape: [number, number, number];
+  /** Statistics for every channel (cheap; lets the browser sort without the kernel). */
+  channels: ChannelSummary[];
+  /** First page of tiles, in channel order given by `tileChannels`. */
+  tileChannels: number[];
+  tiles: QuantizedImage[];
+  pageSize: number;
+  /** Histogram of all values of the layer output. */
+  histogram: { edges: number[]; counts: number[] };
+}
+
+export interface Prediction {
+  index: number;
+  label: string;
+  probability: number;
+}
+
+export interface HeatmapPayload {
+  version: number;
+  session: SessionRef | null;
+  image: RgbImage;
+  /** The CAM at feature-map resolution, in [0,1]; the browser upsamples and colours it. */
+  cam: QuantizedImage;
+  method: string;
+  layer: string;
+  classIndex: number;
+  predictions: Prediction[];
+  /** Choices offered by the selectors. */
+  methods: string[];
+  layers: string[];
+}

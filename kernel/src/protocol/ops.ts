@@ -1,0 +1,84 @@
+// The comm protocol between a live widget and the kernel session, target "camlab.session".
+// A fixed set of named operations with validated arguments — never code. Every request gets
+// exactly one reply with the same id: a result (JSON header + binary buffers) or an error.
+
+import type { ChannelSortKey, ChannelSummary, LayerInfo, Prediction } from "./mime";
+
+export const SESSION_COMM_TARGET = "camlab.session";
+
+export interface OpArgs {
+  /** Session facts: backend, memory, registry usage. */
+  "session.info": Record<string, never>;
+  /** The model's layers (same as the layers snapshot). */
+  "layers.describe": Record<string, never>;
+  /** A page of channel tiles of one layer for the bound input; one uint8 buffer, count*h*w bytes. */
+  "activations.page": { layer: string; offset: number; count: number; sort?: ChannelSortKey };
+  /** One channel at full feature-map resolution for zoom + hover read-out; one uint8 buffer. */
+  "activations.channel": { layer: string; channel: number };
+  /** CAM at feature-map resolution for a class / layer / method; one uint8 buffer. */
+  "cam.compute": { method: string; layer: string; classIndex: number };
+  /** Top-k predictions for the bound input. */
+  "predictions.topk": { k: number };
+}
+
+export type OpName = keyof OpArgs;
+export const OP_NAMES: readonly OpName[] = [
+  "session.info",
+  "layers.describe",
+  "activations.page",
+  "activations.channel",
+  "cam.compute",
+  "predictions.topk",
+];
+
+export interface QuantHeader {
+  width: number;
+  height: number;
+  scale: number;
+  offset: number;
+}
+
+export interface OpResults {
+  "session.info": {
+    backend: string;
+    device?: string;
+    numTensors: number;
+    numBytes: number;
+    registryBytes: number;
+    registryBudgetBytes: number;
+    handles: number;
+  };
+  "layers.describe": { layers: LayerInfo[] };
+  "activations.page": {
+    layer: string;
+    shape: [number, number, number];
+    /** Channel indices in the order their tiles appear in the buffer. */
+    channels: ChannelSummary[];
+    /** Per tile quantization; tile i occupies bytes [i*w*h, (i+1)*w*h). */
+    tiles: QuantHeader[];
+  };
+  "activations.channel": { layer: string; channel: number } & QuantHeader;
+  "cam.compute": { method: string; layer: string; classIndex: number; label: string } & QuantHeader;
+  "predictions.topk": { predictions: Prediction[] };
+}
+
+export interface SessionRequest<K extends OpName = OpName> {
+  id: string;
+  op: K;
+  handle: string;
+  args: OpArgs[K];
+}
+
+export type SessionErrorCode =
+  /** The handle existed but was evicted by the registry's memory budget: recompute in a cell. */
+  | "evicted"
+  /** The handle was never known to this kernel (e.g. after a restart). */
+  | "unknown_handle"
+  /** The request itself was malformed (unknown op, missing/invalid argument). */
+  | "bad_request"
+  /** The computation failed; message says why. */
+  | "failed";
+
+export type SessionReply<K extends OpName = OpName> =
+  | { id: string; ok: true; op: K; result: OpResults[K] }
+  | { id: string | null; ok: false; error: { code: SessionErrorCode; message: string } };
