@@ -1,0 +1,128 @@
+// The resident tensor registry: what the kernel keeps alive between cells so widgets can ask for
+// new numbers later. Entries are keyed by opaque handles and hold backend tensors (GPU memory
+// when the backend has one). A byte budget bounds the total; the least recently used entries are
+// evicted first, and an evicted handle stays known so its widget can say "recompute" rather
+// than "unknown".
+import type * as tf from "@tensorflow/tfjs";
+
+/** Something the registry owns and must free on eviction. */
+export interface Disposable {
+  dispose(): void;
+}
+
+export interface RegistryEntry<T> {
+  handle: string;
+  value: T;
+  /** Bytes of backend memory this entry owns (what counts against the budget). */
+  bytes: number;
+  /** Frees what the entry owns; called exactly once, on eviction, removal or clear. */
+  release: () => void;
+  lastUsed: number;
+}
+
+export type Lookup<T> =
+  | { status: "ok"; value: T }
+  | { status: "evicted" }
+  | { status: "unknown" };
+
+export const DEFAULT_BUDGET_BYTES = 512 * 1024 * 1024;
+
+export class TensorRegistry<T = unknown> {
+  private readonly entries = new Map<string, RegistryEntry<T>>();
+  private readonly evicted = new Set<string>();
+  private nextId = 1;
+  private clock = 0;
+
+  constructor(private budgetBytes = DEFAULT_BUDGET_BYTES) {
+    if (!(budgetBytes > 0)) throw new Error(`registry budget must be a positive number of bytes, got ${budgetBytes}`);
+  }
+
+  get budget(): number {
+    return this.budgetBytes;
+  }
+
+  set budget(bytes: number) {
+    if (!(bytes > 0)) throw new Error(`registry budget must be a positive number of bytes, got ${bytes}`);
+    this.budgetBytes = bytes;
+    this.evictToBudget();
+  }
+
+  /** Bytes held by all live entries. */
+  get bytes(): number {
+    let total = 0;
+    for (const e of this.entries.values()) total += e.bytes;
+    return total;
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  handles(): string[] {
+    return [...this.entries.keys()];
+  }
+
+  /**
+   * Adds a value and returns its handle. `release` frees what the value owns. An entry larger
+   * than the whole budget is still kept (the newest entry is never evicted by its own insertion:
+   * the display that made it must be able to answer at least once).
+   */
+  add(value: T, bytes: number, release: () => void): string {
+    const handle = `h${this.nextId++}`;
+    this.entries.set(handle, { handle, value, bytes, release, lastUsed: ++this.clock });
+    this.evictToBudget(handle);
+    return handle;
+  }
+
+  /** Looks a handle up and marks it recently used. */
+  get(handle: string): Lookup<T> {
+    const e = this.entries.get(handle);
+    if (e) {
+      e.lastUsed = ++this.clock;
+      return { status: "ok", value: e.value };
+    }
+    return this.evicted.has(handle) ? { status: "evicted" } : { status: "unknown" };
+  }
+
+  /** Changes an entry's byte count (e.g. after caching a computed tensor in it) and re-applies the budget. */
+  resize(handle: string, bytes: number): void {
+    const e = this.entries.get(handle);
+    if (!e) return;
+    e.bytes = bytes;
+    this.evictToBudget(handle);
+  }
+
+  /** Removes and frees one entry; later lookups report it as evicted. */
+  evict(handle: string): boolean {
+    const e = this.entries.get(handle);
+    if (!e) return false;
+    this.entries.delete(handle);
+    this.evicted.add(handle);
+    e.release();
+    return true;
+  }
+
+  /** Frees every entry (kernel shutdown, or a user's explicit reset). */
+  clear(): void {
+    for (const h of [...this.entries.keys()]) this.evict(h);
+  }
+
+  private evictToBudget(keep?: string): void {
+    while (this.bytes > this.budgetBytes) {
+      let oldest: RegistryEntry<T> | undefined;
+      for (const e of this.entries.values()) {
+        if (e.handle === keep) continue;
+        if (!oldest || e.lastUsed < oldest.lastUsed) oldest = e;
+      }
+      if (!oldest) return;
+      this.evict(oldest.handle);
+    }
+  }
+}
+
+/** Bytes of backend memory held by a set of tensors. */
+export function tensorBytes(tensors: Iterable<tf.Tensor>): number {
+  let total = 0;
+  for (const t of tensors) total += t.size * (t.dtype === "complex64" ? 8 : t.dtype === "bool" ? 1 : 4);
+  return total;
+}
