@@ -138,7 +138,7 @@ export function buildAll({ force = false } = {}) {
   if (force || !existsSync(kernelOut) || statSync(kernelOut).mtimeMs < newestMtime(path.join(repoRoot, "kernel", "src"))
       || newestMtime(path.join(repoRoot, "kernel", "test")) > statSync(kernelOut).mtimeMs) {
     log("building kernel (tsc)");
-    run("npx", ["tsc", "-p", "kernel/tsconfig.json"]);
+    run(process.execPath, [path.join(repoRoot, "node_modules", "typescript", "bin", "tsc"), "-p", "kernel/tsconfig.json"]);
   }
   for (const ws of ["extension", "extension/lab"]) {
     const pkgPath = path.join(repoRoot, ws, "package.json");
