@@ -1,0 +1,3 @@
+from camlab_lab import main
+
+main()
