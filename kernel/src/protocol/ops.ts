@@ -11,7 +11,9 @@ export interface OpArgs {
   "session.info": Record<string, never>;
   /** The model's layers (same as the layers snapshot). */
   "layers.describe": Record<string, never>;
-  /** A page of channel tiles of one layer for the bound input; one uint8 buffer, count*h*w bytes. */
+  /** A page of channel tiles of one layer for the bound input; one uint8 buffer, count*h*w bytes.
+   *  `sort` orders channels before paging: "index" ascending, the statistics descending, ties by
+   *  index, channels lacking the statistic last (the extension sorts snapshots the same way). */
   "activations.page": { layer: string; offset: number; count: number; sort?: ChannelSortKey };
   /** One channel at full feature-map resolution for zoom + hover read-out; one uint8 buffer. */
   "activations.channel": { layer: string; channel: number };
@@ -40,6 +42,9 @@ export interface QuantHeader {
 
 export interface OpResults {
   "session.info": {
+    /** Id of this kernel process, compared by widgets with SessionRef.kernelInstance: a display
+     *  made by an earlier kernel (before a restart) must not be served by a reused handle name. */
+    kernelInstance: string;
     backend: string;
     device?: string;
     numTensors: number;
