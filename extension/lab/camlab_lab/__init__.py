@@ -55,6 +55,15 @@ class CamlabLabApp(LabServerApp):
         help="Folders searched for prebuilt extensions: camlab's build output, then Jupyter's.",
     ).tag(config=True)
 
+    @default("app_version")
+    def _default_app_version(self):
+        # The JupyterLab version the front end was built from (window.jupyterapp.version).
+        try:
+            with open(os.path.join(BUILD_DIR, "build-stamp.json"), encoding="utf-8") as f:
+                return json.load(f)["coreMeta"]
+        except (OSError, ValueError, KeyError):
+            return ""
+
     # jupyterlab_server leaves these empty (no saving); use JupyterLab's usual places, which
     # follow JUPYTER_CONFIG_DIR, so tests and `npm start` keep them inside their own folders.
     @default("user_settings_dir")
