@@ -234,52 +234,134 @@ export async function openLab(page, lab, { timeoutMs = 90_000 } = {}) {
   );
   const startupError = await page.evaluate(() => document.getElementById("camlab-lab-startup-error")?.textContent ?? null);
   if (startupError) throw new Error(startupError);
-  await page.waitForFunction(() => window.jupyterapp?.shell?.currentWidget !== undefined, null, { timeout: timeoutMs });
+  // The splash screen stays a little after `restored`; screenshots and clicks need it gone.
+  await page.waitForFunction(() => !!window.jupyterapp && !document.getElementById("jupyterlab-splash"), null, { timeout: timeoutMs });
   return Date.now() - t0;
 }
 
 /**
  * Opens a notebook (path relative to root_dir) and waits until its kernel is idle. The kernel is
- * the notebook's own kernelspec unless `kernel` names another.
+ * the notebook's own kernelspec unless `kernel` names another; `noKernel: true` opens it without
+ * starting any (how a reopened notebook looks when no kernel runs).
  */
-export async function openNotebook(page, notebookPath, { kernel, timeoutMs = 120_000 } = {}) {
+export async function openNotebook(page, notebookPath, { kernel, noKernel = false, timeoutMs = 120_000 } = {}) {
   await page.evaluate(
-    async ({ notebookPath, kernel, timeoutMs }) => {
+    async ({ notebookPath, kernel, noKernel, timeoutMs }) => {
       const app = window.jupyterapp;
       const widget = await app.commands.execute("docmanager:open", {
         path: notebookPath,
         factory: "Notebook",
         ...(kernel ? { kernel: { name: kernel } } : {}),
+        ...(noKernel ? { kernelPreference: { shouldStart: false, canStart: true, autoStartDefault: false } } : {}),
       });
       await widget.context.ready;
       app.shell.activateById(widget.id);
+      window.__camlabTest = { notebookId: widget.id };
       const sessionContext = widget.sessionContext;
       await sessionContext.ready;
+      if (noKernel) return;
       const deadline = Date.now() + timeoutMs;
       for (;;) {
         const kernelConn = sessionContext.session?.kernel;
         if (kernelConn && kernelConn.connectionStatus === "connected" && kernelConn.status === "idle") break;
-        if (sessionContext.session?.kernel?.status === "dead") throw new Error("the kernel died while starting");
+        if (kernelConn?.status === "dead") throw new Error("the kernel died while starting");
         if (Date.now() > deadline) {
           throw new Error(`kernel not idle after ${timeoutMs / 1000} s (status: ${kernelConn?.status ?? "no kernel"})`);
         }
         await new Promise((r) => setTimeout(r, 100));
       }
-      window.__camlabTest = { notebookId: widget.id };
     },
-    { notebookPath, kernel, timeoutMs },
+    { notebookPath, kernel, noKernel, timeoutMs },
+  );
+}
+
+/** Runs `fn(widget, arg)` in the page on the notebook panel opened by openNotebook. */
+async function withNotebook(page, fn, arg) {
+  return page.evaluate(
+    async ({ fnSource, arg }) => {
+      const app = window.jupyterapp;
+      const id = window.__camlabTest?.notebookId;
+      const widget = [...app.shell.widgets("main")].find((w) => w.id === id);
+      if (!widget) throw new Error("no notebook opened by openNotebook() is open");
+      // eslint-disable-next-line no-new-func
+      return new Function("app", "widget", "arg", `return (${fnSource})(app, widget, arg);`)(app, widget, arg);
+    },
+    { fnSource: fn.toString(), arg },
+  );
+}
+
+/**
+ * Appends a code cell with `source` to the open notebook, runs it and resolves when it finished.
+ * Returns { executionCount, outputs } (nbformat outputs) of that cell.
+ */
+export async function appendAndRunCell(page, source, { timeoutMs = 300_000 } = {}) {
+  return withNotebook(
+    page,
+    async (app, widget, { source, timeoutMs }) => {
+      const notebook = widget.content;
+      const model = notebook.model;
+      const index = model.cells.length;
+      model.sharedModel.insertCell(index, { cell_type: "code", source });
+      notebook.activeCellIndex = index;
+      notebook.mode = "command";
+      app.shell.activateById(widget.id);
+      const run = app.commands.execute("notebook:run-cell");
+      const timeout = new Promise((_, reject) => setTimeout(() => reject(new Error(`cell still running after ${timeoutMs / 1000} s`)), timeoutMs));
+      await Promise.race([run, timeout]);
+      const cell = model.cells.get(index).toJSON();
+      return { executionCount: cell.execution_count, outputs: cell.outputs };
+    },
+    { source, timeoutMs },
+  );
+}
+
+/** Saves the open notebook (its outputs included) to disk. */
+export async function saveNotebook(page) {
+  await withNotebook(page, async (app, widget) => {
+    await widget.context.save();
+  });
+}
+
+/** Shuts the open notebook's kernel down (the notebook stays open, without a kernel). */
+export async function shutdownKernel(page) {
+  await withNotebook(page, async (app, widget) => {
+    await widget.sessionContext.shutdown();
+  });
+}
+
+/** Restarts the open notebook's kernel without asking and waits until it is idle again. */
+export async function restartKernel(page, { timeoutMs = 120_000 } = {}) {
+  await withNotebook(
+    page,
+    async (app, widget, { timeoutMs }) => {
+      const kernel = widget.sessionContext.session?.kernel;
+      if (!kernel) throw new Error("the notebook has no kernel to restart");
+      await kernel.restart();
+      const deadline = Date.now() + timeoutMs;
+      while (kernel.status !== "idle") {
+        if (Date.now() > deadline) throw new Error(`kernel not idle ${timeoutMs / 1000} s after the restart`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    },
+    { timeoutMs },
+  );
+}
+
+/** Switches the JupyterLab theme ("JupyterLab Light", "JupyterLab Dark") and waits until applied. */
+export async function setTheme(page, theme) {
+  await page.evaluate(async (theme) => {
+    await window.jupyterapp.commands.execute("apputils:change-theme", { theme });
+  }, theme);
+  await page.waitForFunction(
+    (theme) => document.body.dataset.jpThemeName === theme && !document.getElementById("jupyterlab-splash"),
+    theme,
+    { timeout: 30_000 },
   );
 }
 
 /** The notebook opened by openNotebook as JSON (cells with outputs). */
 export async function notebookJSON(page) {
-  return page.evaluate(() => {
-    const app = window.jupyterapp;
-    const id = window.__camlabTest?.notebookId;
-    const widget = [...app.shell.widgets("main")].find((w) => w.id === id);
-    if (!widget) throw new Error("no notebook opened by openNotebook() is open");
-    return widget.content.model.toJSON();
-  });
+  return withNotebook(page, (app, widget) => widget.content.model.toJSON());
 }
 
 /**
@@ -287,13 +369,10 @@ export async function notebookJSON(page) {
  * Returns the code cells as { source, executionCount, outputs } (nbformat outputs).
  */
 export async function runAllCells(page, { timeoutMs = 300_000 } = {}) {
-  await page.evaluate(
-    async ({ timeoutMs }) => {
-      const app = window.jupyterapp;
-      const id = window.__camlabTest?.notebookId;
-      const widget = [...app.shell.widgets("main")].find((w) => w.id === id);
-      if (!widget) throw new Error("no notebook opened by openNotebook() is open");
-      app.shell.activateById(id);
+  await withNotebook(
+    page,
+    async (app, widget, { timeoutMs }) => {
+      app.shell.activateById(widget.id);
       const run = app.commands.execute("notebook:run-all-cells");
       const timeout = new Promise((_, reject) => setTimeout(() => reject(new Error(`cells still running after ${timeoutMs / 1000} s`)), timeoutMs));
       await Promise.race([run, timeout]);
