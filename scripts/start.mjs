@@ -11,9 +11,10 @@
 // the user's own `pip install jupyterlab`; otherwise it says exactly what to install); the kernel
 // build (tsc), the prebuilt extension, the JupyterLab front end (extension/lab); the camlab
 // kernelspec in the project-local Jupyter folder (.jupyter/, so $HOME is left alone).
+// CAMLAB_PYTHON=/path/to/python picks the Python that serves JupyterLab.
 import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, readdirSync, statSync } from "node:fs";
 import path from "node:path";
 import { ensureNodeModules, installKernelspec, jupyterEnv, log, repoRoot } from "./lib/setup.mjs";
 
@@ -77,6 +78,9 @@ function runStep(what, cmd, args, { tolerateFailureIf } = {}) {
 async function ensurePythonSide(serve) {
   let found = serve.findJupyterPython();
   if (found) return found;
+  if (process.env.CAMLAB_PYTHON) {
+    fail(`CAMLAB_PYTHON=${process.env.CAMLAB_PYTHON} does not import jupyter_server and jupyterlab_server.\n${serve.PYTHON_SIDE_HELP}`);
+  }
   const canApt = process.getuid?.() === 0 && existsSync("/usr/bin/apt-get");
   if (!canApt) fail(serve.PYTHON_SIDE_HELP);
   log("installing Debian packages python3-jupyter-server python3-jupyterlab-server");
@@ -101,7 +105,9 @@ function buildWhatIsMissing(serve) {
   if (extPkg.scripts?.build) {
     const outDir = path.join(repoRoot, "extension", extPkg.jupyterlab?.outputDir ?? "build/labextensions/camlab-extension");
     if (isStale(path.join(outDir, "package.json"), path.join(repoRoot, "extension", "src"), path.join(repoRoot, "kernel", "src", "protocol"))) {
-      runStep(`building the camlab extension (npm run build -w ${extPkg.name})`, "npm", ["run", "build", "-w", extPkg.name]);
+      runStep(`building the camlab extension (npm run build -w ${extPkg.name})`, "npm", ["run", "build", "-w", extPkg.name], {
+        tolerateFailureIf: () => existsSync(path.join(outDir, "package.json")),
+      });
     }
   } else {
     log("the camlab extension has no build script yet: JupyterLab starts without its widgets");
@@ -130,6 +136,7 @@ async function main() {
   const port = await serve.freePort(opts.port, opts.ip === "0.0.0.0" ? "0.0.0.0" : opts.ip);
   const token = randomBytes(24).toString("hex");
   const rootDir = path.join(repoRoot, "notebooks");
+  mkdirSync(rootDir, { recursive: true }); // git keeps no empty folder
   log(`starting JupyterLab (root: ${path.relative(repoRoot, rootDir)}/, port ${port})`);
   const t0 = Date.now();
   const server = await serve.startLabServer({

@@ -25,9 +25,10 @@ export const PYTHON_SIDE_HELP = [
 
 /**
  * The first Python that imports both jupyter_server and jupyterlab_server, with their versions,
- * or null. Debian's /usr/bin/python3 is tried first, then `python3` and `python` on PATH.
+ * or null. CAMLAB_PYTHON, when set, is the only one tried; otherwise Debian's /usr/bin/python3
+ * first, then `python3` and `python` on PATH.
  */
-export function findJupyterPython(candidates = PYTHON_CANDIDATES) {
+export function findJupyterPython(candidates = process.env.CAMLAB_PYTHON ? [process.env.CAMLAB_PYTHON] : PYTHON_CANDIDATES) {
   const probe =
     "import json, jupyter_server, jupyterlab_server; " +
     "print(json.dumps({'server': jupyter_server.__version__, 'labServer': jupyterlab_server.__version__}))";
