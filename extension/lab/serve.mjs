@@ -119,7 +119,6 @@ export async function startLabServer({
     `--ServerApp.ip=${ip}`,
     `--ServerApp.port=${port}`,
     "--ServerApp.port_retries=0",
-    `--ServerApp.token=${token}`,
     `--ServerApp.root_dir=${rootDir}`,
     `--ServerApp.open_browser=${openBrowser ? "True" : "False"}`,
     ...(process.getuid?.() === 0 ? ["--ServerApp.allow_root=True"] : []),
@@ -130,6 +129,8 @@ export async function startLabServer({
     ...env,
     PYTHONPATH: [LAB_DIR, env.PYTHONPATH].filter(Boolean).join(path.delimiter),
     PYDEVD_DISABLE_FILE_VALIDATION: "1",
+    // The token goes through the environment, not argv, where any local user could read it (ps).
+    JUPYTER_TOKEN: token,
   };
   const child = spawn(python, args, { env: childEnv, stdio: ["ignore", "pipe", "pipe"] });
   let log = "";
