@@ -476,6 +476,56 @@ export async function canvasStats(page, selector = "canvas") {
   }, selector);
 }
 
+/**
+ * Counts the bytes of the page's websocket frames (the kernel channels carry comm traffic):
+ * returns { sent, received, frames, reset() }. Call before page.goto / opening the notebook.
+ */
+export function websocketTraffic(page) {
+  const traffic = { sent: 0, received: 0, frames: 0, reset() { this.sent = 0; this.received = 0; this.frames = 0; } };
+  const size = (payload) => (typeof payload === "string" ? Buffer.byteLength(payload) : payload.length);
+  page.on("websocket", (ws) => {
+    ws.on("framesent", ({ payload }) => { traffic.sent += size(payload); traffic.frames++; });
+    ws.on("framereceived", ({ payload }) => { traffic.received += size(payload); traffic.frames++; });
+  });
+  return traffic;
+}
+
+/**
+ * Milliseconds, measured in the page, from running `action` (a function run in the page, e.g.
+ * `() => document.querySelector(".camlab-class-3").click()`) until the pixels of the first canvas
+ * matching `canvasSelector` differ from before (checked every animation frame).
+ */
+export async function timeToCanvasChange(page, canvasSelector, action, { timeoutMs = 30_000 } = {}) {
+  return page.evaluate(
+    async ({ canvasSelector, actionSource, timeoutMs }) => {
+      const digest = () => {
+        const canvas = document.querySelector(canvasSelector);
+        if (!canvas || !canvas.width || !canvas.height) return "none";
+        const copy = document.createElement("canvas");
+        copy.width = canvas.width;
+        copy.height = canvas.height;
+        const ctx = copy.getContext("2d");
+        ctx.drawImage(canvas, 0, 0);
+        const data = ctx.getImageData(0, 0, copy.width, copy.height).data;
+        let h = 0x811c9dc5;
+        for (let i = 0; i < data.length; i++) h = Math.imul(h ^ data[i], 0x01000193) >>> 0;
+        return `${copy.width}x${copy.height}:${h}`;
+      };
+      const before = digest();
+      // eslint-disable-next-line no-new-func
+      const action = new Function(`return (${actionSource})();`);
+      const t0 = performance.now();
+      await action();
+      for (;;) {
+        await new Promise((r) => requestAnimationFrame(r));
+        if (digest() !== before) return performance.now() - t0;
+        if (performance.now() - t0 > timeoutMs) throw new Error(`${canvasSelector} did not change within ${timeoutMs} ms`);
+      }
+    },
+    { canvasSelector, actionSource: action.toString(), timeoutMs },
+  );
+}
+
 /** Waits until `predicate` (run in the page) returns a truthy value; returns that value. */
 export async function waitInPage(page, predicate, arg, { timeoutMs = 30_000 } = {}) {
   const handle = await page.waitForFunction(predicate, arg, { timeout: timeoutMs, polling: 100 });
