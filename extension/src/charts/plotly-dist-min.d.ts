@@ -1,0 +1,9 @@
+// The part of plotly.js this extension uses (the package ships no types).
+declare module "plotly.js-dist-min" {
+  interface PlotlyStatic {
+    newPlot(el: HTMLElement, data: unknown[], layout?: Record<string, unknown>, config?: Record<string, unknown>): Promise<unknown>;
+    purge(el: HTMLElement): void;
+  }
+  const Plotly: PlotlyStatic;
+  export default Plotly;
+}

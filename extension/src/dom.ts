@@ -1,0 +1,48 @@
+// Element construction. Every string that may come from a kernel or a notebook goes in as text
+// (textContent, attribute values), never as HTML: a layer named "<img src=x onerror=...>" shows
+// as those characters.
+
+export interface ElementOptions {
+  cls?: string;
+  testid?: string;
+  text?: string;
+  title?: string;
+  attrs?: Record<string, string>;
+  data?: Record<string, string>;
+}
+
+export function h<K extends keyof HTMLElementTagNameMap>(tag: K, opts: ElementOptions = {}, children: Node[] = []): HTMLElementTagNameMap[K] {
+  const el = document.createElement(tag);
+  if (opts.cls) el.className = opts.cls;
+  if (opts.testid) el.dataset.testid = opts.testid;
+  if (opts.text !== undefined) el.textContent = opts.text;
+  if (opts.title !== undefined) el.title = opts.title;
+  for (const [k, v] of Object.entries(opts.attrs ?? {})) {
+    // Event-handler attributes would run code: never set them from data.
+    if (/^on/i.test(k)) throw new Error(`refusing to set event attribute "${k}"`);
+    el.setAttribute(k, v);
+  }
+  for (const [k, v] of Object.entries(opts.data ?? {})) el.dataset[k] = v;
+  for (const c of children) el.appendChild(c);
+  return el;
+}
+
+/** A <select> with text options; `value` of each option is its key. */
+export function select(testid: string, label: string, options: ReadonlyArray<readonly [string, string]>, value: string): HTMLSelectElement {
+  const s = h("select", { cls: "camlab-select", testid, attrs: { "aria-label": label } });
+  for (const [key, text] of options) {
+    const o = h("option", { text });
+    o.value = key;
+    s.appendChild(o);
+  }
+  s.value = value;
+  return s;
+}
+
+export function labelled(text: string, control: HTMLElement): HTMLLabelElement {
+  return h("label", { cls: "camlab-control" }, [h("span", { cls: "camlab-control-label", text }), control]);
+}
+
+export function clear(el: HTMLElement): void {
+  while (el.firstChild) el.removeChild(el.firstChild);
+}

@@ -1,0 +1,208 @@
+// The heatmap overlay: the input image with the CAM blended on top. Opacity and colormap are
+// client-side only; a class in the top-k list, a method or a layer asks the kernel for one CAM
+// at feature-map resolution ("cam.compute"), which is upsampled and coloured here. A second pane
+// compares two methods or two classes side by side; the view exports as PNG.
+import type { HeatmapPayload } from "../protocol";
+import { colormap, COLORMAP_NAMES, isColormapName, type ColormapName } from "../colormaps";
+import { clear, h, labelled, select } from "../dom";
+import type { InteractionMeter, LiveBinding } from "../live";
+import { decodeBase64, fromBuffer, fromSnapshot, type QuantizedMap } from "../quantized";
+import { CamPane, type CamChoice, type InputImage } from "./CamPane";
+import { composeSideBySide, downloadCanvas, pngFileName } from "./exportPng";
+
+export class HeatmapOverlay {
+  readonly node = h("div", { cls: "camlab-heatmap-overlay" });
+  private readonly image: InputImage;
+  private readonly panes: CamPane[] = [];
+  private readonly panesBox = h("div", { cls: "camlab-panes", testid: "camlab-panes" });
+  private readonly classList = h("ol", { cls: "camlab-class-list", testid: "camlab-class-list", attrs: { "aria-label": "top predictions" } });
+  private readonly opacity = h("input", { cls: "camlab-opacity", testid: "camlab-opacity", attrs: { type: "range", min: "0", max: "100", step: "1", "aria-label": "CAM opacity" } });
+  private readonly cmapSelect: HTMLSelectElement;
+  private readonly compare = h("input", { cls: "camlab-compare", testid: "camlab-compare", attrs: { type: "checkbox" } });
+  private readonly exportButton = h("button", { cls: "camlab-button", testid: "camlab-export-png", text: "Export PNG" });
+  private readonly hint = h("div", { cls: "camlab-hint", testid: "camlab-heatmap-hint" });
+  private cmap: ColormapName = "jet";
+  private active: CamPane;
+  private readonly snapshotCam: QuantizedMap;
+
+  constructor(
+    private readonly payload: HeatmapPayload,
+    private readonly binding: LiveBinding,
+    private readonly meter: InteractionMeter,
+  ) {
+    const rgb = decodeBase64(payload.image.data);
+    const need = payload.image.width * payload.image.height * 3;
+    if (rgb.length !== need) throw new Error(`image: ${payload.image.width}x${payload.image.height} RGB needs ${need} bytes, the data holds ${rgb.length}`);
+    this.image = { width: payload.image.width, height: payload.image.height, rgb };
+    this.snapshotCam = fromSnapshot(payload.cam, "cam");
+    this.opacity.value = "50";
+    this.cmapSelect = select("camlab-colormap", "colormap", COLORMAP_NAMES.map((n) => [n, n] as const), this.cmap);
+
+    const first: CamChoice = { method: payload.method, layer: payload.layer, classIndex: payload.classIndex, label: this.labelOf(payload.classIndex) };
+    this.active = this.addPane("a", first, this.snapshotCam);
+
+    this.opacity.addEventListener("input", () => this.redrawAll());
+    this.cmapSelect.addEventListener("change", () => {
+      if (isColormapName(this.cmapSelect.value)) this.cmap = this.cmapSelect.value;
+      this.redrawAll();
+    });
+    this.compare.addEventListener("change", () => void this.setCompare(this.compare.checked));
+    this.exportButton.addEventListener("click", () => void this.exportPng());
+
+    const toolbar = h("div", { cls: "camlab-toolbar" }, [
+      labelled("opacity", this.opacity),
+      labelled("colormap", this.cmapSelect),
+      labelled("compare side by side", this.compare),
+      this.exportButton,
+    ]);
+    const side = h("div", { cls: "camlab-predictions" }, [h("div", { cls: "camlab-subtitle", text: "Top predictions (click to explain)" }), this.classList]);
+    this.node.append(toolbar, this.hint, h("div", { cls: "camlab-heatmap-body" }, [this.panesBox, side]));
+    this.hint.hidden = true;
+    this.renderClassList();
+    this.redrawAll();
+  }
+
+  private labelOf(classIndex: number): string {
+    return this.payload.predictions.find((p) => p.index === classIndex)?.label ?? "";
+  }
+
+  private addPane(name: "a" | "b", choice: CamChoice, cam: QuantizedMap): CamPane {
+    const pane = new CamPane(name, this.image, choice, cam);
+    this.panes.push(pane);
+    this.panesBox.appendChild(pane.node);
+    pane.node.addEventListener("click", () => this.activate(pane));
+    this.renderPaneHeader(pane);
+    return pane;
+  }
+
+  private activate(pane: CamPane): void {
+    this.active = pane;
+    for (const p of this.panes) p.node.dataset.active = String(p === pane);
+    this.renderClassList();
+  }
+
+  /** Method / layer / class selectors of one pane (each change asks for one CAM). */
+  private renderPaneHeader(pane: CamPane): void {
+    clear(pane.header);
+    const c = pane.choice;
+    const methods = this.payload.methods.includes(c.method) ? this.payload.methods : [c.method, ...this.payload.methods];
+    const layers = this.payload.layers.includes(c.layer) ? this.payload.layers : [c.layer, ...this.payload.layers];
+    const method = select("camlab-method", "CAM method", methods.map((m) => [m, m] as const), c.method);
+    const layer = select("camlab-cam-layer", "CAM layer", layers.map((l) => [l, l] as const), c.layer);
+    const classes = this.payload.predictions.map((p) => [String(p.index), `${p.label} (${p.index})`] as const);
+    if (!this.payload.predictions.some((p) => p.index === c.classIndex)) classes.unshift([String(c.classIndex), `${c.label || "class"} (${c.classIndex})`]);
+    const cls = select("camlab-class-select", "class", classes, String(c.classIndex));
+    for (const s of [method, layer, cls]) s.dataset.pane = pane.name;
+    method.addEventListener("change", () => void this.recompute(pane, { ...pane.choice, method: method.value }, "select-method"));
+    layer.addEventListener("change", () => void this.recompute(pane, { ...pane.choice, layer: layer.value }, "select-cam-layer"));
+    cls.addEventListener("change", () => {
+      const idx = Number(cls.value);
+      void this.recompute(pane, { ...pane.choice, classIndex: idx, label: this.labelOf(idx) }, "select-class");
+    });
+    pane.header.append(labelled("method", method), labelled("layer", layer), labelled("class", cls));
+    pane.node.dataset.active = String(pane === this.active);
+  }
+
+  private renderClassList(): void {
+    clear(this.classList);
+    for (const p of this.payload.predictions) {
+      const selected = p.index === this.active.choice.classIndex;
+      const b = h("button", { cls: `camlab-class-item${selected ? " camlab-class-item--selected" : ""}`, testid: "camlab-class-item", data: { classIndex: String(p.index) }, attrs: { "aria-pressed": String(selected) } }, [
+        h("span", { cls: "camlab-class-label", text: p.label }),
+        h("span", { cls: "camlab-class-prob", text: `${(p.probability * 100).toFixed(1)}%` }),
+      ]);
+      b.addEventListener("click", () => void this.recompute(this.active, { ...this.active.choice, classIndex: p.index, label: p.label }, "select-class"));
+      this.classList.appendChild(h("li", {}, [b]));
+    }
+  }
+
+  /** Asks the kernel for the CAM of `choice` and redraws `pane`; measured click → canvas. */
+  private async recompute(pane: CamPane, choice: CamChoice, kind: string): Promise<void> {
+    const interaction = this.meter.begin(kind);
+    if (!this.binding.isLive) {
+      this.showHint("Another class, method or layer needs live data from the kernel, which is unavailable for this output.");
+      this.renderPaneHeader(pane); // put the selectors back to what is shown
+      return;
+    }
+    pane.node.classList.add("camlab-busy");
+    try {
+      const out = await this.binding.call("cam.compute", { method: choice.method, layer: choice.layer, classIndex: choice.classIndex });
+      interaction.add(out);
+      if (!interaction.current) return;
+      const buf = out.buffers[0];
+      if (!buf) throw new Error("cam.compute reply came without its buffer");
+      const r = out.result;
+      pane.setCam({ method: r.method, layer: r.layer, classIndex: r.classIndex, label: r.label || this.labelOf(r.classIndex) }, fromBuffer(r, buf, 0, "cam"));
+      pane.draw(colormap(this.cmap), this.opacityValue());
+      interaction.done();
+      this.hint.hidden = true;
+      this.renderPaneHeader(pane);
+      this.renderClassList();
+    } catch (e) {
+      if (!interaction.current) return;
+      this.showHint(`Could not compute that CAM: ${e instanceof Error ? e.message : String(e)}`);
+      this.renderPaneHeader(pane);
+    } finally {
+      pane.node.classList.remove("camlab-busy");
+    }
+  }
+
+  private async setCompare(on: boolean): Promise<void> {
+    if (!on) {
+      const b = this.panes.find((p) => p.name === "b");
+      if (b) {
+        b.node.remove();
+        this.panes.splice(this.panes.indexOf(b), 1);
+      }
+      this.activate(this.panes[0]);
+      this.node.dataset.compare = "false";
+      return;
+    }
+    if (this.panes.some((p) => p.name === "b")) return;
+    const a = this.panes[0];
+    // Start the comparison where it is most telling: another method if there is one, else the runner-up class.
+    const otherMethod = this.payload.methods.find((m) => m !== a.choice.method);
+    const otherClass = this.payload.predictions.find((p) => p.index !== a.choice.classIndex);
+    const choice: CamChoice = otherMethod
+      ? { ...a.choice, method: otherMethod }
+      : otherClass
+        ? { ...a.choice, classIndex: otherClass.index, label: otherClass.label }
+        : { ...a.choice };
+    const b = this.addPane("b", a.choice, this.snapshotCam);
+    b.draw(colormap(this.cmap), this.opacityValue());
+    this.node.dataset.compare = "true";
+    this.activate(b);
+    if (choice.method !== a.choice.method || choice.classIndex !== a.choice.classIndex) {
+      await this.recompute(b, choice, "compare");
+    }
+  }
+
+  private opacityValue(): number {
+    return Number(this.opacity.value) / 100;
+  }
+
+  private redrawAll(): void {
+    const lut = colormap(this.cmap);
+    const a = this.opacityValue();
+    for (const p of this.panes) p.draw(lut, a);
+    this.node.dataset.opacity = String(a);
+    this.node.dataset.colormap = this.cmap;
+  }
+
+  private showHint(text: string): void {
+    this.hint.textContent = text;
+    this.hint.hidden = false;
+  }
+
+  private async exportPng(): Promise<void> {
+    const canvases = this.panes.map((p) => p.canvas);
+    const out = canvases.length === 1 ? canvases[0] : composeSideBySide(canvases);
+    const parts = ["camlab", ...this.panes.flatMap((p) => [p.choice.method, String(p.choice.classIndex)])];
+    try {
+      const bytes = await downloadCanvas(out, pngFileName(parts));
+      this.node.dataset.lastExportBytes = String(bytes);
+    } catch (e) {
+      this.showHint(`Export failed: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+}

@@ -1,0 +1,134 @@
+// Checks of MIME payloads before anything is drawn. A notebook's outputs are data from anywhere
+// (a saved file, another tool): a malformed one gets a message naming what is wrong, never an
+// exception or a blank box.
+import { PROTOCOL_VERSION } from "./protocol";
+import type { ActivationsPayload, HeatmapPayload, LayersPayload, SessionRef } from "./protocol";
+
+export type Checked<T> = { ok: true; payload: T } | { ok: false; reason: string };
+
+class Invalid extends Error {}
+
+function obj(x: unknown, what: string): Record<string, unknown> {
+  if (typeof x !== "object" || x === null || Array.isArray(x)) throw new Invalid(`${what} must be an object`);
+  return x as Record<string, unknown>;
+}
+function arr(x: unknown, what: string): unknown[] {
+  if (!Array.isArray(x)) throw new Invalid(`${what} must be an array`);
+  return x;
+}
+function num(x: unknown, what: string): number {
+  if (typeof x !== "number" || Number.isNaN(x)) throw new Invalid(`${what} must be a number`);
+  return x;
+}
+function int(x: unknown, what: string, min = 0): number {
+  if (typeof x !== "number" || !Number.isInteger(x) || x < min) throw new Invalid(`${what} must be an integer >= ${min}`);
+  return x;
+}
+function str(x: unknown, what: string): string {
+  if (typeof x !== "string") throw new Invalid(`${what} must be a string`);
+  return x;
+}
+
+function checkVersion(p: Record<string, unknown>): void {
+  const v = int(p.version, "version", 1);
+  if (v > PROTOCOL_VERSION) {
+    throw new Invalid(`this output was made by a newer camlab (payload version ${v}); this extension reads version ${PROTOCOL_VERSION} — update camlab-extension`);
+  }
+}
+
+function checkSession(x: unknown): SessionRef | null {
+  if (x === null || x === undefined) return null;
+  const s = obj(x, "session");
+  return { handle: str(s.handle, "session.handle"), kernelInstance: str(s.kernelInstance, "session.kernelInstance") };
+}
+
+function checkQuantized(x: unknown, what: string): void {
+  const q = obj(x, what);
+  int(q.width, `${what}.width`, 1);
+  int(q.height, `${what}.height`, 1);
+  num(q.scale, `${what}.scale`);
+  num(q.offset, `${what}.offset`);
+  str(q.data, `${what}.data`);
+}
+
+function run<T>(f: () => T): Checked<T> {
+  try {
+    return { ok: true, payload: f() };
+  } catch (e) {
+    if (e instanceof Invalid) return { ok: false, reason: e.message };
+    throw e;
+  }
+}
+
+export function checkLayersPayload(x: unknown): Checked<LayersPayload> {
+  return run(() => {
+    const p = obj(x, "the layers payload");
+    checkVersion(p);
+    const session = checkSession(p.session);
+    str(p.modelName, "modelName");
+    arr(p.layers, "layers").forEach((l, i) => {
+      const o = obj(l, `layers[${i}]`);
+      str(o.name, `layers[${i}].name`);
+      str(o.className, `layers[${i}].className`);
+      arr(o.outputShape, `layers[${i}].outputShape`);
+      num(o.params, `layers[${i}].params`);
+      arr(o.inbound, `layers[${i}].inbound`).forEach((n, j) => str(n, `layers[${i}].inbound[${j}]`));
+    });
+    if (p.health !== undefined) {
+      arr(p.health, "health").forEach((h, i) => {
+        const o = obj(h, `health[${i}]`);
+        str(o.layer, `health[${i}].layer`);
+        str(o.status, `health[${i}].status`);
+      });
+    }
+    return { ...(p as unknown as LayersPayload), session };
+  });
+}
+
+export function checkActivationsPayload(x: unknown): Checked<ActivationsPayload> {
+  return run(() => {
+    const p = obj(x, "the activations payload");
+    checkVersion(p);
+    const session = checkSession(p.session);
+    str(p.layer, "layer");
+    const shape = arr(p.shape, "shape");
+    if (shape.length !== 3) throw new Invalid(`shape must be [height, width, channels], got ${shape.length} entries`);
+    shape.forEach((d, i) => int(d, `shape[${i}]`, 1));
+    arr(p.channels, "channels").forEach((c, i) => int(obj(c, `channels[${i}]`).index, `channels[${i}].index`));
+    const tileChannels = arr(p.tileChannels, "tileChannels");
+    const tiles = arr(p.tiles, "tiles");
+    if (tileChannels.length !== tiles.length) throw new Invalid(`tileChannels (${tileChannels.length}) and tiles (${tiles.length}) must have the same length`);
+    tiles.forEach((t, i) => checkQuantized(t, `tiles[${i}]`));
+    int(p.pageSize, "pageSize", 1);
+    const h = obj(p.histogram, "histogram");
+    const edges = arr(h.edges, "histogram.edges");
+    const counts = arr(h.counts, "histogram.counts");
+    if (counts.length > 0 && edges.length !== counts.length + 1) throw new Invalid(`histogram needs one more edge than counts, got ${edges.length} edges and ${counts.length} counts`);
+    return { ...(p as unknown as ActivationsPayload), session };
+  });
+}
+
+export function checkHeatmapPayload(x: unknown): Checked<HeatmapPayload> {
+  return run(() => {
+    const p = obj(x, "the heatmap payload");
+    checkVersion(p);
+    const session = checkSession(p.session);
+    const img = obj(p.image, "image");
+    int(img.width, "image.width", 1);
+    int(img.height, "image.height", 1);
+    str(img.data, "image.data");
+    checkQuantized(p.cam, "cam");
+    str(p.method, "method");
+    str(p.layer, "layer");
+    int(p.classIndex, "classIndex");
+    arr(p.predictions, "predictions").forEach((q, i) => {
+      const o = obj(q, `predictions[${i}]`);
+      int(o.index, `predictions[${i}].index`);
+      str(o.label, `predictions[${i}].label`);
+      num(o.probability, `predictions[${i}].probability`);
+    });
+    arr(p.methods, "methods").forEach((m, i) => str(m, `methods[${i}]`));
+    arr(p.layers, "layers").forEach((m, i) => str(m, `layers[${i}]`));
+    return { ...(p as unknown as HeatmapPayload), session };
+  });
+}

@@ -1,0 +1,72 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { checkActivationsPayload, checkHeatmapPayload, checkLayersPayload } from "../src/payload";
+
+const b64 = (n: number) => Buffer.alloc(n).toString("base64");
+const heatmap = () => ({
+  version: 1,
+  session: { handle: "h3", kernelInstance: "k-1" },
+  image: { width: 2, height: 2, data: b64(12) },
+  cam: { width: 1, height: 1, scale: 1, offset: 0, data: b64(1) },
+  method: "gradcam",
+  layer: "conv",
+  classIndex: 3,
+  predictions: [{ index: 3, label: "<b>cat</b>", probability: 0.9 }],
+  methods: ["gradcam"],
+  layers: ["conv"],
+});
+
+test("a well-formed heatmap payload passes, strings untouched", () => {
+  const r = checkHeatmapPayload(heatmap());
+  assert.ok(r.ok);
+  assert.equal(r.ok && r.payload.predictions[0].label, "<b>cat</b>");
+});
+
+test("a payload without session (reopened notebook, saved file) is fine and has session null", () => {
+  const p = { ...heatmap(), session: undefined };
+  const r = checkHeatmapPayload(p);
+  assert.ok(r.ok && r.payload.session === null);
+});
+
+test("malformed payloads are refused with the field that is wrong", () => {
+  const cases: Array<[unknown, RegExp]> = [
+    [null, /the heatmap payload must be an object/],
+    [{ ...heatmap(), version: 2 }, /newer camlab \(payload version 2\); this extension reads version 1/],
+    [{ ...heatmap(), cam: { ...heatmap().cam, width: 0 } }, /cam.width must be an integer >= 1/],
+    [{ ...heatmap(), predictions: [{ index: 1, label: 5, probability: 1 }] }, /predictions\[0\].label must be a string/],
+    [{ ...heatmap(), session: { handle: 7 } }, /session.handle must be a string/],
+  ];
+  for (const [x, re] of cases) {
+    const r = checkHeatmapPayload(x);
+    assert.ok(!r.ok);
+    assert.match(!r.ok ? r.reason : "", re);
+  }
+});
+
+test("activations: tiles and tileChannels must pair up; histogram edges = counts + 1", () => {
+  const base = {
+    version: 1,
+    session: null,
+    layer: "conv",
+    shape: [2, 2, 3],
+    channels: [{ index: 0, mean: 0, max: 0, sparsity: 0 }],
+    tileChannels: [0],
+    tiles: [{ width: 2, height: 2, scale: 1, offset: 0, data: b64(4) }],
+    pageSize: 8,
+    histogram: { edges: [0, 1], counts: [4] },
+  };
+  assert.ok(checkActivationsPayload(base).ok);
+  const r1 = checkActivationsPayload({ ...base, tileChannels: [0, 1] });
+  assert.match(!r1.ok ? r1.reason : "", /tileChannels \(2\) and tiles \(1\)/);
+  const r2 = checkActivationsPayload({ ...base, histogram: { edges: [0, 1], counts: [1, 2] } });
+  assert.match(!r2.ok ? r2.reason : "", /one more edge than counts/);
+  const r3 = checkActivationsPayload({ ...base, shape: [2, 3] });
+  assert.match(!r3.ok ? r3.reason : "", /\[height, width, channels\]/);
+});
+
+test("layers: inbound names must be strings", () => {
+  const base = { version: 1, session: null, modelName: "m", layers: [{ name: "a", className: "Dense", outputShape: [3], params: 12, trainable: true, inbound: [], spatial: false }] };
+  assert.ok(checkLayersPayload(base).ok);
+  const r = checkLayersPayload({ ...base, layers: [{ ...base.layers[0], inbound: [1] }] });
+  assert.match(!r.ok ? r.reason : "", /layers\[0\].inbound\[0\] must be a string/);
+});
