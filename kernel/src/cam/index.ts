@@ -1,1 +1,11 @@
-export {};
+// The Grad-CAM family: one entry point `cam(model, input, { method, layer, target })`, one small
+// module per method (methods/), the guided variants and top-k predictions.
+export { cam, scaleToUnit } from "./base";
+export type { CamOptions, CamResult, LayerCam } from "./base";
+export type { CamContext, CamMethod, CamWeighting } from "./method";
+export { CAM_METHODS, resolveMethod } from "./registry";
+export type { CamMethodName } from "./registry";
+export { guidedBackprop, guidedGradCam } from "./guided";
+export type { GuidedBackpropResult, GuidedGradCamResult } from "./guided";
+export { topK } from "./predictions";
+export type { Prediction } from "./predictions";

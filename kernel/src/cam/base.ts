@@ -1,0 +1,182 @@
+// The shared CAM base: hooks and targets (one gradient pass), then per layer the method's
+// weighting, ReLU, upsampling to the input, min-max scaling and the fusion of several layers —
+// once, for every method. Everything stays on the backend except the small predictions read.
+import * as tf from "@tensorflow/tfjs";
+import { ensureBackend } from "../engine/backend";
+import { defaultCamLayer, findLayer, layerOutputShape, spatialLayerNames, type AnyModel, type HookTarget } from "../engine/model";
+import { resolveTarget, type Target } from "../engine/targets";
+import { captureGradients } from "../hooks/capture";
+import { registerForwardHook } from "../hooks/register";
+import { asImageBatch, checkModelArg, runModel } from "../hooks/run";
+import type { CamContext, CamMethod } from "./method";
+import { topK, type Prediction } from "./predictions";
+import { resolveMethod, type CamMethodName } from "./registry";
+
+export interface CamOptions {
+  /** Default "gradcam". */
+  method?: CamMethodName | CamMethod;
+  /** Layer name(s); several are fused. Default: the last layer with a spatial output. */
+  layer?: string | readonly string[];
+  /** Class index (all images), one per image, a function output → score[batch]; default top-1. */
+  target?: Target;
+  /** Class names for `predictions`. */
+  labels?: readonly string[];
+  /** Predictions per image (default 5). */
+  topK?: number;
+  /** Masked inputs / ablated maps per model run for Score-CAM and Ablation-CAM (default 32). */
+  batchSize?: number;
+}
+
+export interface LayerCam {
+  layer: string;
+  /** ReLU(map) at the layer's resolution, [batch, h, w], not normalised. */
+  raw: tf.Tensor3D;
+  /** Channel weights [batch, channels]; null for methods that weigh positions (HiResCAM, LayerCAM, Eigen-CAM). */
+  weights: tf.Tensor2D | null;
+}
+
+export interface CamResult {
+  method: string;
+  layers: string[];
+  /** [batch, H, W] at input resolution, each image scaled to [0, 1] (layers fused by mean). */
+  heatmap: tf.Tensor3D;
+  /** raw/weights of the first layer (the only one unless several were asked for). */
+  raw: tf.Tensor3D;
+  weights: tf.Tensor2D | null;
+  perLayer: LayerCam[];
+  /** The class explained per image (null entries for a target function). */
+  targets: (number | null)[];
+  /** Target score per image. */
+  scores: number[];
+  predictions: Prediction[][];
+  /** Frees every tensor of the result; idempotent. */
+  dispose(): void;
+  [Symbol.dispose](): void;
+}
+
+function spatialError(model: AnyModel, name: string, shape: readonly (number | null)[]): Error {
+  const near = spatialLayerNames(model).slice(-5);
+  return new Error(`camlab.cam: layer "${name}" outputs shape [${shape.map((d) => (d == null ? "batch" : d)).join(", ")}] (rank ${shape.length}); a CAM needs a spatial map [batch, height, width, channels] to weigh. Spatial layers near the output: ${near.join(", ")}`);
+}
+
+function resolveLayers(model: AnyModel, layer: CamOptions["layer"]): { names: string[]; targets: HookTarget[] } {
+  const names = layer == null ? [defaultCamLayer(model)] : typeof layer === "string" ? [layer] : [...layer];
+  if (names.length === 0) throw new Error("camlab.cam: `layer` is an empty list; give at least one layer name");
+  const targets = names.map((n) => findLayer(model, n));
+  targets.forEach((t, i) => {
+    const s = layerOutputShape(t);
+    if (s != null && s.length !== 4) throw spatialError(model, names[i], s);
+  });
+  return { names, targets };
+}
+
+/** min-max scaling of each image of [b, h, w] to [0, 1] (as pytorch-grad-cam: x−min, /(max+1e-7)). */
+export function scaleToUnit(maps: tf.Tensor3D): tf.Tensor3D {
+  return tf.tidy(() => {
+    const shifted = tf.sub(maps, tf.min(maps, [1, 2], true));
+    return tf.div(shifted, tf.add(tf.max(shifted, [1, 2], true), 1e-7)) as tf.Tensor3D;
+  });
+}
+
+/** Per-image target score of image `image` for a batch of outputs. */
+function imageTarget(target: Target, classes: tf.Tensor1D | null, image: number): (out: tf.Tensor) => tf.Tensor1D {
+  if (typeof target === "function") return (out) => resolveTarget(target, out).scores;
+  return (out) => {
+    const k = out.shape[1] as number;
+    const cls = tf.cast(tf.slice(classes!, [image], [1]), "int32") as tf.Tensor1D;
+    return tf.sum(tf.mul(out, tf.oneHot(cls, k)), -1) as tf.Tensor1D;
+  };
+}
+
+export async function cam(model: AnyModel, input: tf.Tensor, options: CamOptions = {}): Promise<CamResult> {
+  checkModelArg(model, "cam");
+  await ensureBackend();
+  const method = resolveMethod(options.method);
+  const batchSize = options.batchSize ?? 32;
+  if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`camlab.cam: batchSize must be a positive integer, got ${batchSize}`);
+  const { names, targets } = resolveLayers(model, options.layer);
+  const x = asImageBatch(input, "cam");
+  const owned: tf.Tensor[] = [];
+  const keep = <T extends tf.Tensor>(t: T): T => {
+    owned.push(tf.keep(t));
+    return t;
+  };
+  let capture: ReturnType<typeof captureGradients> | null = null;
+  try {
+    capture = captureGradients(model, x, targets, options.target);
+    const cap = capture;
+    const [H, W] = [x.shape[1], x.shape[2]];
+    const perLayer: LayerCam[] = cap.layers.map((lc, li) => {
+      if (lc.activation.rank !== 4) throw spatialError(model, names[li], [null, ...lc.activation.shape.slice(1)]);
+      const activations = lc.activation as tf.Tensor4D;
+      const ctx: CamContext = {
+        activations,
+        gradients: lc.gradient as tf.Tensor4D,
+        input: x,
+        scores: cap.scores,
+        batchSize,
+        scoreInputs: (inputs, image) => imageTarget(options.target, cap.classes, image)(runModel(model, inputs)),
+        scoreActivations: (acts, image) => {
+          const n = acts.shape[0];
+          const handle = registerForwardHook(targets[li], () => acts);
+          try {
+            const tiled = tf.tile(tf.slice(x, [image, 0, 0, 0], [1, -1, -1, -1]), [n, 1, 1, 1]);
+            return imageTarget(options.target, cap.classes, image)(runModel(model, tiled));
+          } finally {
+            handle.remove();
+          }
+        },
+      };
+      const result: LayerCam = { layer: names[li], raw: null as unknown as tf.Tensor3D, weights: null };
+      tf.tidy(() => {
+        const w = method.weigh(ctx);
+        let map: tf.Tensor3D;
+        let weights: tf.Tensor2D | null = null;
+        if ("weights" in w) {
+          weights = w.weights;
+          const [b, , , c] = activations.shape;
+          map = tf.sum(tf.mul(activations, tf.reshape(weights, [b, 1, 1, c])), -1) as tf.Tensor3D;
+        } else {
+          map = w.map;
+        }
+        result.raw = keep(tf.relu(map));
+        result.weights = weights ? keep(weights) : null;
+      });
+      return result;
+    });
+    const heatmap = keep(tf.tidy(() => {
+      const scaled = perLayer.map((l) => scaleToUnit(tf.squeeze(tf.image.resizeBilinear(tf.expandDims(l.raw, -1) as tf.Tensor4D, [H, W], false, true), [3]) as tf.Tensor3D));
+      return scaled.length === 1 ? scaled[0] : scaleToUnit(tf.mean(tf.stack(scaled), 0) as tf.Tensor3D);
+    }));
+    const [predictions, scores, classes] = await Promise.all([
+      topK(cap.output, options.topK ?? 5, options.labels),
+      cap.scores.data(),
+      cap.classes ? cap.classes.data() : Promise.resolve(null),
+    ]);
+    let disposed = false;
+    const dispose = () => {
+      if (disposed) return;
+      disposed = true;
+      for (const t of owned) t.dispose();
+    };
+    return {
+      method: method.name,
+      layers: names,
+      heatmap,
+      raw: perLayer[0].raw,
+      weights: perLayer[0].weights,
+      perLayer,
+      targets: Array.from({ length: x.shape[0] }, (_, i) => (classes ? classes[i] : null)),
+      scores: Array.from(scores),
+      predictions,
+      dispose,
+      [Symbol.dispose]: dispose,
+    };
+  } catch (e) {
+    for (const t of owned) t.dispose();
+    throw e;
+  } finally {
+    capture?.dispose();
+    if (x !== input) x.dispose();
+  }
+}

@@ -1,0 +1,44 @@
+import * as tf from "@tensorflow/tfjs";
+import type { CamMethod } from "../method";
+
+/** Power iterations for the dominant eigenvector (converges as (λ₂/λ₁)^k). */
+const ITERATIONS = 150;
+
+function dominantEigenvector(gram: tf.Tensor3D): tf.Tensor3D {
+  const [b, n] = gram.shape;
+  let v = tf.div(tf.ones([b, n, 1]), Math.sqrt(n)) as tf.Tensor3D;
+  for (let i = 0; i < ITERATIONS; i++) {
+    const next = tf.tidy(() => {
+      const mv = tf.matMul(gram, v);
+      return tf.div(mv, tf.add(tf.norm(mv, "euclidean", [1, 2], true), 1e-30)) as tf.Tensor3D;
+    });
+    v.dispose();
+    v = next;
+  }
+  return v;
+}
+
+export const eigenCam: CamMethod = {
+  name: "eigencam",
+  paper: "Muhammad & Yeasin, Eigen-CAM, IJCNN 2020 (arXiv:2008.00299)",
+  weigh: ({ activations }) => {
+    const [b, h, w, c] = activations.shape;
+    // X: rows = positions, columns = channels, centred per channel (as pytorch-grad-cam does).
+    const x = tf.reshape(activations, [b, h * w, c]);
+    const centred = tf.sub(x, tf.mean(x, 1, true)) as tf.Tensor3D;
+    // Eigen-CAM: L = X·v₁, the projection on the first right singular vector of X. Work on the
+    // smaller Gram matrix: XᵀX (C×C) gives v₁; XXᵀ (hw×hw) gives u₁ with X·v₁ = σ₁u₁, σ₁ = ‖Xᵀu₁‖.
+    let projection: tf.Tensor3D;
+    if (c <= h * w) {
+      const v = dominantEigenvector(tf.matMul(centred, centred, true, false));
+      projection = tf.matMul(centred, v);
+    } else {
+      const u = dominantEigenvector(tf.matMul(centred, centred, false, true));
+      const sigma = tf.norm(tf.matMul(centred, u, true, false), "euclidean", [1, 2], true);
+      projection = tf.mul(u, sigma);
+    }
+    // A singular vector's sign is arbitrary: choose the one whose projection sums positive.
+    const sign = tf.sign(tf.add(tf.sum(projection, [1, 2], true), 1e-30));
+    return { map: tf.reshape(tf.mul(projection, sign), [b, h, w]) as tf.Tensor3D };
+  },
+};

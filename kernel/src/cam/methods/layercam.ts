@@ -1,0 +1,11 @@
+import * as tf from "@tensorflow/tfjs";
+import type { CamMethod } from "../method";
+
+export const layerCam: CamMethod = {
+  name: "layercam",
+  paper: "Jiang et al., LayerCAM, IEEE TIP 2021",
+  weigh: ({ activations: a, gradients: g }) => ({
+    // M_ij = Σ_k ReLU(∂S/∂A^k_ij) · A^k_ij  (a positive gradient weighs each position separately)
+    map: tf.sum(tf.mul(tf.relu(g), a), -1) as tf.Tensor3D,
+  }),
+};

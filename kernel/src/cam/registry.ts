@@ -1,0 +1,30 @@
+import type { CamMethod } from "./method";
+import { gradCam } from "./methods/gradcam";
+import { gradCamPlusPlus } from "./methods/gradcampp";
+import { xGradCam } from "./methods/xgradcam";
+import { hiResCam } from "./methods/hirescam";
+import { layerCam } from "./methods/layercam";
+import { scoreCam } from "./methods/scorecam";
+import { eigenCam } from "./methods/eigencam";
+import { ablationCam } from "./methods/ablationcam";
+
+export const CAM_METHODS = {
+  gradcam: gradCam,
+  gradcampp: gradCamPlusPlus,
+  xgradcam: xGradCam,
+  hirescam: hiResCam,
+  layercam: layerCam,
+  scorecam: scoreCam,
+  eigencam: eigenCam,
+  ablationcam: ablationCam,
+} as const;
+
+export type CamMethodName = keyof typeof CAM_METHODS;
+
+export function resolveMethod(method: CamMethodName | CamMethod | undefined): CamMethod {
+  if (method == null) return gradCam;
+  if (typeof method === "object" && typeof method.weigh === "function") return method;
+  const m = (CAM_METHODS as Record<string, CamMethod>)[String(method).toLowerCase().replace(/[-_ +]/g, (ch) => (ch === "+" ? "p" : ""))];
+  if (m == null) throw new Error(`camlab.cam: unknown method ${JSON.stringify(method)}; use one of ${Object.keys(CAM_METHODS).join(", ")} (or guidedBackprop/guidedGradCam for the guided variants)`);
+  return m;
+}

@@ -1,0 +1,162 @@
+// Backprop kernels the wasm backend lacks (BACKENDS.md), written from wasm's own forward kernels
+// so they run at wasm speed:
+//   Conv2DBackpropFilter                 dW = conv(x, dy) with x's batch and channels swapped
+//   DepthwiseConv2dNativeBackpropFilter  dW = depthwise(x, dy) with (channel, batch) folded
+//   DepthwiseConv2dNativeBackpropInput   dx = depthwise(zero-upsampled dy, flipped W)
+// Each works on TensorInfos and frees its temporaries through the backend, as tfjs kernels do.
+// tfjs itself refuses gradients for dilations > 1 in these ops, so strides are the only
+// spacing these kernels see; they still check and say so rather than compute nonsense.
+import * as tf from "@tensorflow/tfjs";
+
+type Info = tf.TensorInfo;
+type Backend = tf.KernelBackend & { disposeData(dataId: object): boolean };
+type Pad = "valid" | "same" | number | tf.backend_util.ExplicitPadding;
+
+class KernelScope {
+  private temps: Info[] = [];
+  constructor(private readonly backend: Backend) {}
+  run(name: string, inputs: Record<string, Info>, attrs: Record<string, unknown> = {}): Info {
+    const kernel = tf.getKernel(name, "wasm");
+    if (kernel == null) throw new Error(`camlab: wasm kernel ${name} is missing`);
+    const out = kernel.kernelFunc({ inputs, backend: this.backend, attrs: attrs as tf.NamedAttrMap }) as Info;
+    this.temps.push(out);
+    return out;
+  }
+  /** Frees every temporary except `result`, which is handed to the engine. */
+  finish(result: Info): Info {
+    for (const t of this.temps) if (t !== result) this.backend.disposeData(t.dataId);
+    this.temps = [];
+    return result;
+  }
+  fail(): void {
+    for (const t of this.temps) this.backend.disposeData(t.dataId);
+    this.temps = [];
+  }
+}
+
+function withScope(backend: Backend, body: (s: KernelScope) => Info): Info {
+  const s = new KernelScope(backend);
+  try {
+    return s.finish(body(s));
+  } catch (e) {
+    s.fail();
+    throw e;
+  }
+}
+
+function requireUnitDilation(op: string, dilations: unknown): void {
+  const d = dilations == null ? [1, 1] : typeof dilations === "number" ? [dilations, dilations] : (dilations as number[]);
+  if (d[0] !== 1 || d[1] !== 1) {
+    throw new Error(`camlab: ${op} on wasm supports dilation 1 only (got ${JSON.stringify(d)}); tfjs's own gradient has the same limit`);
+  }
+}
+
+/** Pads (or, for negative amounts, crops) the two spatial axes of an NHWC tensor. */
+function padSpatial(s: KernelScope, x: Info, top: number, bottom: number, left: number, right: number): Info {
+  const [b, h, w, c] = x.shape;
+  let y = x;
+  if (top < 0 || bottom < 0 || left < 0 || right < 0) {
+    const t0 = Math.max(0, -top), l0 = Math.max(0, -left);
+    const hh = h - t0 - Math.max(0, -bottom), ww = w - l0 - Math.max(0, -right);
+    y = s.run("Slice", { x: y }, { begin: [0, t0, l0, 0], size: [b, hh, ww, c] });
+  }
+  const pt = Math.max(0, top), pb = Math.max(0, bottom), pl = Math.max(0, left), pr = Math.max(0, right);
+  if (pt + pb + pl + pr > 0) {
+    y = s.run("PadV2", { x: y }, { paddings: [[0, 0], [pt, pb], [pl, pr], [0, 0]], constantValue: 0 });
+  }
+  return y;
+}
+
+function conv2dBackpropFilter(args: { inputs: tf.NamedTensorInfoMap; backend: object; attrs?: tf.NamedAttrMap }): Info {
+  const { x, dy } = args.inputs as { x: Info; dy: Info };
+  const attrs = args.attrs as unknown as { strides: [number, number] | number; pad: Pad; dataFormat: string; dimRoundingMode?: "floor" | "round" | "ceil"; filterShape: [number, number, number, number] };
+  if (attrs.dataFormat !== "NHWC") throw new Error(`camlab: Conv2DBackpropFilter on wasm needs NHWC, got ${attrs.dataFormat}`);
+  const info = tf.backend_util.computeConv2DInfo(x.shape as [number, number, number, number], attrs.filterShape, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode);
+  const [kh, kw, ci, co] = attrs.filterShape;
+  return withScope(args.backend as Backend, (s) => {
+    const p = info.padInfo;
+    const xp = padSpatial(s, x, p.top, p.bottom, p.left, p.right);
+    // dW[a,b,i,o] = Σ_{n,y,x} xp[n, y·sh + a, x·sw + b, i] · dy[n, y, x, o]: a conv whose "batch"
+    // is the input channel i, whose "channels" are the batch n and whose filter is dy dilated by the stride.
+    const xt = s.run("Transpose", { x: xp }, { perm: [3, 1, 2, 0] });
+    const ft = s.run("Transpose", { x: dy }, { perm: [1, 2, 0, 3] });
+    const full = s.run("Conv2D", { x: xt, filter: ft }, { strides: [1, 1], pad: "valid", dataFormat: "NHWC", dilations: [info.strideHeight, info.strideWidth], dimRoundingMode: undefined });
+    const cropped = s.run("Slice", { x: full }, { begin: [0, 0, 0, 0], size: [ci, kh, kw, co] });
+    return s.run("Transpose", { x: cropped }, { perm: [1, 2, 0, 3] });
+  });
+}
+
+function depthwiseBackpropFilter(args: { inputs: tf.NamedTensorInfoMap; backend: object; attrs?: tf.NamedAttrMap }): Info {
+  const { x, dy } = args.inputs as { x: Info; dy: Info };
+  const attrs = args.attrs as unknown as { strides: [number, number] | number; dilations: [number, number] | number; pad: Pad; dimRoundingMode?: "floor" | "round" | "ceil"; filterShape: [number, number, number, number] };
+  requireUnitDilation("DepthwiseConv2dNativeBackpropFilter", attrs.dilations);
+  const info = tf.backend_util.computeConv2DInfo(x.shape as [number, number, number, number], attrs.filterShape, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode, true);
+  const [kh, kw, c, m] = attrs.filterShape;
+  const [n, oh, ow] = dy.shape;
+  return withScope(args.backend as Backend, (s) => {
+    const p = info.padInfo;
+    const xp = padSpatial(s, x, p.top, p.bottom, p.left, p.right);
+    const [, hp, wp] = xp.shape;
+    // Fold (channel c, batch n) into one depthwise channel c·N+n so each pair is convolved alone:
+    // dW[a,b,c,k] = Σ_n Σ_{y,x} xp[n, y·sh+a, x·sw+b, c] · dy[n, y, x, c·M+k].
+    const xT = s.run("Transpose", { x: xp }, { perm: [1, 2, 3, 0] }); // [hp, wp, C, N]
+    const xF = s.run("Reshape", { x: xT }, { shape: [1, hp, wp, c * n] });
+    const dy5 = s.run("Reshape", { x: dy }, { shape: [n, oh, ow, c, m] });
+    const dyT = s.run("Transpose", { x: dy5 }, { perm: [1, 2, 3, 0, 4] }); // [oh, ow, C, N, M]
+    const f = s.run("Reshape", { x: dyT }, { shape: [oh, ow, c * n, m] });
+    const full = s.run("DepthwiseConv2dNative", { x: xF, filter: f }, { strides: [1, 1], pad: "valid", dilations: [info.strideHeight, info.strideWidth], dimRoundingMode: undefined });
+    const cropped = s.run("Slice", { x: full }, { begin: [0, 0, 0, 0], size: [1, kh, kw, c * n * m] });
+    const split = s.run("Reshape", { x: cropped }, { shape: [kh, kw, c, n, m] });
+    return s.run("Sum", { x: split }, { axis: [3], keepDims: false });
+  });
+}
+
+function depthwiseBackpropInput(args: { inputs: tf.NamedTensorInfoMap; backend: object; attrs?: tf.NamedAttrMap }): Info {
+  const { dy, filter } = args.inputs as { dy: Info; filter: Info };
+  const attrs = args.attrs as unknown as { strides: [number, number] | number; dilations: [number, number] | number; pad: Pad; dimRoundingMode?: "floor" | "round" | "ceil"; inputShape: [number, number, number, number] };
+  requireUnitDilation("DepthwiseConv2dNativeBackpropInput", attrs.dilations);
+  const [kh, kw, c, m] = filter.shape as [number, number, number, number];
+  const info = tf.backend_util.computeConv2DInfo(attrs.inputShape, [kh, kw, c, m], attrs.strides, 1, attrs.pad, attrs.dimRoundingMode, true);
+  const [n, h, w] = attrs.inputShape;
+  const [, oh, ow] = dy.shape;
+  const sh = info.strideHeight, sw = info.strideWidth;
+  return withScope(args.backend as Backend, (s) => {
+    // Transposed depthwise conv: put each dy value at its stride position (zeros between),
+    // then correlate with the spatially flipped filter, one channel c·M+k at a time, and sum over k.
+    let up = dy;
+    if (sh > 1 || sw > 1) {
+      const d6 = s.run("Reshape", { x: dy }, { shape: [n, oh, 1, ow, 1, c * m] });
+      const p6 = s.run("PadV2", { x: d6 }, { paddings: [[0, 0], [0, 0], [0, sh - 1], [0, 0], [0, sw - 1], [0, 0]], constantValue: 0 });
+      up = s.run("Reshape", { x: p6 }, { shape: [n, oh * sh, ow * sw, c * m] });
+    }
+    const top = kh - 1 - info.padInfo.top, left = kw - 1 - info.padInfo.left;
+    const bottom = h + kh - 1 - up.shape[1] - top, right = w + kw - 1 - up.shape[2] - left;
+    const upPadded = padSpatial(s, up, top, bottom, left, right);
+    const flipped = s.run("Reverse", { x: filter }, { dims: [0, 1] });
+    const f = s.run("Reshape", { x: flipped }, { shape: [kh, kw, c * m, 1] });
+    const y = s.run("DepthwiseConv2dNative", { x: upPadded, filter: f }, { strides: [1, 1], pad: "valid", dilations: [1, 1], dimRoundingMode: undefined });
+    if (m === 1) return y;
+    const y5 = s.run("Reshape", { x: y }, { shape: [n, h, w, c, m] });
+    return s.run("Sum", { x: y5 }, { axis: [4], keepDims: false });
+  });
+}
+
+let registered = false;
+
+/** Registers the missing backprop kernels for wasm (idempotent; skips ones wasm already has). */
+export function registerWasmGradientKernels(): string[] {
+  if (registered) return [];
+  registered = true;
+  const added: string[] = [];
+  const kernels: [string, tf.KernelFunc][] = [
+    ["Conv2DBackpropFilter", conv2dBackpropFilter as unknown as tf.KernelFunc],
+    ["DepthwiseConv2dNativeBackpropFilter", depthwiseBackpropFilter as unknown as tf.KernelFunc],
+    ["DepthwiseConv2dNativeBackpropInput", depthwiseBackpropInput as unknown as tf.KernelFunc],
+  ];
+  for (const [kernelName, kernelFunc] of kernels) {
+    if (tf.getKernel(kernelName, "wasm") != null) continue;
+    tf.registerKernel({ kernelName, backendName: "wasm", kernelFunc });
+    added.push(kernelName);
+  }
+  return added;
+}

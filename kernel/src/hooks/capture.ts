@@ -1,0 +1,102 @@
+// One forward + backward pass that captures, for chosen layers, the activation A and dS/dA
+// (S = the target score summed over the batch; each image's score depends on its own row only,
+// so dS/dA holds every image's own gradient). Backprop stops at the hooked layers: each hooked
+// output gets `+ z` with a scalar z = 0 and we differentiate with respect to z, so the tape
+// holds only the part of the graph downstream of the layers — the prefix is never backpropagated.
+import * as tf from "@tensorflow/tfjs";
+import type { HookTarget } from "../engine/model";
+import { targetName, type AnyModel } from "../engine/model";
+import { resolveTarget, type Target } from "../engine/targets";
+import { registerBackwardHook, registerForwardHook, type HookHandle } from "./register";
+import { runModel } from "./run";
+
+export interface LayerCapture {
+  /** Output of the layer, [batch, …]. */
+  activation: tf.Tensor;
+  /** d(target score)/d(activation), same shape. */
+  gradient: tf.Tensor;
+}
+
+export interface GradientCapture {
+  output: tf.Tensor;
+  /** Target score per image, [batch]. */
+  scores: tf.Tensor1D;
+  /** Explained class per image (float), or null for a target function. */
+  classes: tf.Tensor1D | null;
+  layers: LayerCapture[];
+  /** Frees every tensor above. */
+  dispose(): void;
+}
+
+/** Captures activations and gradients of `layers` for `target`; the caller disposes the result. */
+export function captureGradients(model: AnyModel, x: tf.Tensor4D, layers: readonly HookTarget[], target: Target): GradientCapture {
+  const acts: (tf.Tensor | undefined)[] = layers.map(() => undefined);
+  const grads: (tf.Tensor | undefined)[] = layers.map(() => undefined);
+  let output: tf.Tensor | undefined;
+  let scores: tf.Tensor1D | undefined;
+  let classes: tf.Tensor1D | null = null;
+  let z: tf.Scalar | null = null;
+  const handles: HookHandle[] = [];
+  const freeAll = () => {
+    for (const t of [...acts, ...grads, output, scores, classes]) t?.dispose();
+  };
+  try {
+    layers.forEach((layer, i) => {
+      handles.push(registerForwardHook(layer, (_l, _in, out) => {
+        const o = Array.isArray(out) ? out[0] : out;
+        acts[i]?.dispose();
+        acts[i] = tf.keep(o.clone());
+        const shifted = tf.add(o, z!);
+        return Array.isArray(out) ? [shifted, ...out.slice(1)] : shifted;
+      }));
+      handles.push(registerBackwardHook(layer, (_l, dy, index) => {
+        if (index !== 0) return;
+        // Several calls of a shared layer: gradients of all calls add up, as in PyTorch's .grad.
+        const prev = grads[i];
+        grads[i] = tf.keep(prev ? tf.add(prev, dy) : dy.clone());
+        prev?.dispose();
+      }));
+    });
+    const missingNames = () => layers.filter((_, i) => acts[i] == null).map(targetName);
+    try {
+      runGradientPass();
+    } catch (e) {
+      const missing = missingNames();
+      if (output != null && missing.length > 0) throw new Error(`camlab: layer(s) ${missing.join(", ")} did not run for this input`);
+      throw e;
+    }
+    function runGradientPass() { tf.tidy(() => {
+      const zero = tf.scalar(0);
+      const g = tf.grads((zz: tf.Tensor) => {
+        z = zz as tf.Scalar;
+        const out = runModel(model, x);
+        const r = resolveTarget(target, out);
+        output = tf.keep(out);
+        scores = tf.keep(r.scores);
+        classes = r.classes ? tf.keep(r.classes) : null;
+        return tf.sum(r.scores);
+      })([zero]);
+      g.forEach((t) => t.dispose());
+    }); }
+    const missing = missingNames();
+    if (missing.length > 0) throw new Error(`camlab: layer(s) ${missing.join(", ")} did not run for this input`);
+    layers.forEach((_, i) => {
+      // A layer the score does not depend on gets no gradient from the tape: its gradient is 0.
+      if (grads[i] == null) grads[i] = tf.keep(tf.zerosLike(acts[i]!));
+    });
+  } catch (e) {
+    freeAll();
+    throw e;
+  } finally {
+    z = null;
+    for (const h of handles) h.remove();
+  }
+  const result: GradientCapture = {
+    output: output!,
+    scores: scores!,
+    classes,
+    layers: layers.map((_, i) => ({ activation: acts[i]!, gradient: grads[i]! })),
+    dispose: freeAll,
+  };
+  return result;
+}
