@@ -84,8 +84,16 @@ export class LiveBinding {
     if (!this.client || !this.ref || !this.isLive) {
       throw new SessionError("unavailable", "live data is unavailable for this output");
     }
+    const client = this.client;
+    // Cached per channel: free while the comm lives; after a kernel restart the channel is new
+    // and this asks again, so a reused handle name in a new kernel is never taken for ours.
+    const verdict = await client.verify(this.ref);
+    if (!verdict.live) {
+      this.fail(verdict.code, verdict.reason);
+      throw new SessionError(verdict.code, verdict.reason);
+    }
     try {
-      return await this.client.request(this.ref.handle, op, args);
+      return await client.request(this.ref.handle, op, args);
     } catch (e) {
       const err = e instanceof SessionError ? e : new SessionError("failed", e instanceof Error ? e.message : String(e));
       this.fail(err.code, describeFailure(err), true);

@@ -163,8 +163,11 @@ export class ActivationBrowser {
       }
       return;
     }
-    if (missing) {
-      this.drawGrid(order ?? this.fallbackOrder(), "Live data is needed for the channels not in the snapshot; sorted among the channels at hand.");
+    if (missing && order) {
+      const absent = order.filter((c) => !this.tiles.has(c)).length;
+      this.drawGrid(order, `${absent} of the ${order.length} channels on this page are not in the snapshot; their tiles need live data.`);
+    } else if (missing) {
+      this.drawGrid(this.fallbackOrder(), "This order needs live data; showing the snapshot's channels sorted among themselves.");
     } else {
       this.drawGrid(order!, null);
     }

@@ -42,7 +42,9 @@ export function formatShape(shape: readonly (number | null)[]): string {
   return `[${shape.map((d) => (d === null ? "?" : String(d))).join(", ")}]`;
 }
 
-export function formatNumber(x: number): string {
+export function formatNumber(x: number | null | undefined): string {
+  // JSON has no NaN/Infinity: a non-finite statistic arrives as null.
+  if (typeof x !== "number") return "not finite";
   if (!Number.isFinite(x)) return String(x);
   if (x === 0) return "0";
   const a = Math.abs(x);
