@@ -60,6 +60,8 @@ export class HeatmapOverlay {
     this.hint.hidden = true;
     this.renderClassList();
     this.redrawAll();
+    // Selectors that need the kernel are enabled only while live data is available.
+    binding.onChange(() => this.panes.forEach((p) => this.renderPaneHeader(p)));
   }
 
   private labelOf(classIndex: number): string {
@@ -92,7 +94,11 @@ export class HeatmapOverlay {
     const classes = this.payload.predictions.map((p) => [String(p.index), `${p.label} (${p.index})`] as const);
     if (!this.payload.predictions.some((p) => p.index === c.classIndex)) classes.unshift([String(c.classIndex), `${c.label || "class"} (${c.classIndex})`]);
     const cls = select("camlab-class-select", "class", classes, String(c.classIndex));
-    for (const s of [method, layer, cls]) s.dataset.pane = pane.name;
+    for (const s of [method, layer, cls]) {
+      s.dataset.pane = pane.name;
+      s.disabled = !this.binding.isLive;
+      if (s.disabled) s.title = "needs live data from the kernel";
+    }
     method.addEventListener("change", () => void this.recompute(pane, { ...pane.choice, method: method.value }, "select-method"));
     layer.addEventListener("change", () => void this.recompute(pane, { ...pane.choice, layer: layer.value }, "select-cam-layer"));
     cls.addEventListener("change", () => {
