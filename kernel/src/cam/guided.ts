@@ -6,6 +6,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { ensureBackend } from "../engine/backend";
 import { resolveTarget, type Target } from "../engine/targets";
+import { withTapeCleanup } from "../engine/tape";
 import { asImageBatch, checkModelArg, runModel } from "../hooks/run";
 import type { AnyModel } from "../engine/model";
 import { cam, type CamOptions, type CamResult } from "./base";
@@ -59,7 +60,7 @@ export async function guidedBackprop(model: AnyModel, input: tf.Tensor, options:
   const x = asImageBatch(input, "guidedBackprop");
   let classes: tf.Tensor | null = null;
   try {
-    const gradients = tf.tidy(() =>
+    const gradients = withTapeCleanup(() => tf.tidy(() =>
       withGuidedRelu(() =>
         tf.grad((xx: tf.Tensor) => {
           const r = resolveTarget(options.target, runModel(model, xx));
@@ -67,7 +68,7 @@ export async function guidedBackprop(model: AnyModel, input: tf.Tensor, options:
           return tf.sum(r.scores) as tf.Scalar;
         })(x),
       ),
-    ) as tf.Tensor4D;
+    )) as tf.Tensor4D;
     const cls = classes ? await (classes as tf.Tensor).data() : null;
     let disposed = false;
     const dispose = () => {

@@ -103,9 +103,7 @@ async function collectInfo(): Promise<BackendInfo> {
   const available: BackendName[] = [];
   const unavailable: Partial<Record<BackendName, string>> = {};
   for (const n of BACKEND_PREFERENCE) {
-    const settled = probes.get(n);
-    if (settled == null) continue;
-    const r = await settled;
+    const r = await probe(n);
     if (r.ok) available.push(n);
     else unavailable[n] = r.reason ?? "unavailable";
   }

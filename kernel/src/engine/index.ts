@@ -9,3 +9,4 @@ export type { Target, TargetFn, ResolvedTarget } from "./targets";
 export { graphNodeOrder } from "./model";
 export { registerWasmGradientKernels } from "./wasmGradients";
 export { installUnfusedConvWhileRecording } from "./unfusedConv";
+export { releaseAbandonedTape, withTapeCleanup } from "./tape";

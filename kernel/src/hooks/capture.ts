@@ -7,6 +7,7 @@ import * as tf from "@tensorflow/tfjs";
 import type { HookTarget } from "../engine/model";
 import { targetName, type AnyModel } from "../engine/model";
 import { resolveTarget, type Target } from "../engine/targets";
+import { withTapeCleanup } from "../engine/tape";
 import { registerBackwardHook, registerForwardHook, type HookHandle } from "./register";
 import { runModel } from "./run";
 
@@ -65,7 +66,7 @@ export function captureGradients(model: AnyModel, x: tf.Tensor4D, layers: readon
       if (output != null && missing.length > 0) throw new Error(`camlab: layer(s) ${missing.join(", ")} did not run for this input`);
       throw e;
     }
-    function runGradientPass() { tf.tidy(() => {
+    function runGradientPass() { withTapeCleanup(() => tf.tidy(() => {
       const zero = tf.scalar(0);
       const g = tf.grads((zz: tf.Tensor) => {
         z = zz as tf.Scalar;
@@ -77,7 +78,7 @@ export function captureGradients(model: AnyModel, x: tf.Tensor4D, layers: readon
         return tf.sum(r.scores);
       })([zero]);
       g.forEach((t) => t.dispose());
-    }); }
+    })); }
     const missing = missingNames();
     if (missing.length > 0) throw new Error(`camlab: layer(s) ${missing.join(", ")} did not run for this input`);
     layers.forEach((_, i) => {

@@ -6,6 +6,7 @@ import * as tf from "@tensorflow/tfjs";
 import { ensureBackend } from "../engine/backend";
 import { findLayer, layerNames, type AnyModel } from "../engine/model";
 import { resolveTarget, type Target } from "../engine/targets";
+import { withTapeCleanup } from "../engine/tape";
 import { registerBackwardHook, type HookHandle } from "./register";
 import { asImageBatch, checkModelArg, runModel } from "./run";
 
@@ -58,7 +59,7 @@ export async function gradientHealth(model: AnyModel, input: tf.Tensor, options:
       }));
     }
     const x = asImageBatch(input, "gradientHealth");
-    tf.tidy(() => {
+    withTapeCleanup(() => tf.tidy(() => {
       const f = (xx: tf.Tensor) => {
         const out = runModel(model, xx);
         const l = options.loss ? options.loss(out) : tf.sum(resolveTarget(options.target, out).scores);
@@ -67,7 +68,7 @@ export async function gradientHealth(model: AnyModel, input: tf.Tensor, options:
       };
       tf.grad(f)(x).dispose();
       if (x !== input) x.dispose();
-    });
+    }));
     const rows = order.map((n) => {
       const g = grads.get(n)!;
       return tf.tidy(() => {

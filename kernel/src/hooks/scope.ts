@@ -2,6 +2,7 @@
 // removed, and every tensor it tracked is freed, when the body ends — also when it throws.
 // Notebook cells run TypeScript 5.0 (no `using`), so this is the everyday way to hold hooks.
 import * as tf from "@tensorflow/tfjs";
+import { releaseAbandonedTape } from "../engine/tape";
 import type { AnyModel, HookTarget } from "../engine/model";
 import { FeatureExtractor } from "./extractor";
 import { HookManager } from "./manager";
@@ -63,6 +64,10 @@ export async function withHooks<T>(body: (scope: HookScope) => T | Promise<T>): 
   const scope = new HookScope();
   try {
     return await body(scope);
+  } catch (e) {
+    // A gradient pass the body abandoned would otherwise keep its saved tensors forever.
+    releaseAbandonedTape();
+    throw e;
   } finally {
     scope.close();
   }
