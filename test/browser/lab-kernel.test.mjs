@@ -49,6 +49,9 @@ test("JupyterLab 4 loads in Chromium without page errors", async () => {
     version: window.jupyterapp.version,
     federated: JSON.parse(document.getElementById("jupyter-config-data").textContent).federated_extensions.map((e) => e.name),
     notebookFactory: !!window.jupyterapp.docRegistry.getWidgetFactory("Notebook"),
+    camlabPlugins: window.jupyterapp.info.availablePlugins
+      .filter((p) => p.extension === "camlab-extension")
+      .map((p) => ({ id: p.id, activated: window.jupyterapp.isPluginActivated(p.id) })),
     disabledAnnouncements: !window.jupyterapp.hasPlugin("@jupyterlab/apputils-extension:announcements")
       || !window.jupyterapp.isPluginActivated("@jupyterlab/apputils-extension:announcements"),
   }));
@@ -57,7 +60,11 @@ test("JupyterLab 4 loads in Chromium without page errors", async () => {
   assert.ok(info.notebookFactory, "the notebook widget factory is registered");
   assert.ok(info.disabledAnnouncements, "announcements are disabled by page_config.json");
   const extension = builtCamlabExtension();
-  if (extension) assert.ok(info.federated.includes(extension), `the built prebuilt extension ${extension} is offered (got ${info.federated})`);
+  if (extension) {
+    assert.ok(info.federated.includes(extension), `the built prebuilt extension ${extension} is offered (got ${info.federated})`);
+    assert.ok(info.camlabPlugins.length > 0, "the camlab extension's plugins are registered");
+    for (const p of info.camlabPlugins) assert.ok(p.activated, `plugin ${p.id} is activated`);
+  }
   assert.deepEqual(errors.pageErrors, [], "no uncaught page errors");
   assert.deepEqual(errors.console, [], "no console errors");
   assert.deepEqual(errors.requests, [], "no failed requests");
