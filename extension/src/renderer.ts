@@ -4,6 +4,7 @@
 import type { IRenderMime } from "@jupyterlab/rendermime-interfaces";
 import { Widget } from "@lumino/widgets";
 import { ActivationBrowser } from "./activations/ActivationBrowser";
+import { pageSizeForBudget } from "./activations/channelOrder";
 import { clear } from "./dom";
 import { HeatmapOverlay } from "./heatmap/HeatmapOverlay";
 import { LayerBrowser } from "./layers/LayerBrowser";
@@ -39,7 +40,15 @@ const activationsView: View<ActivationsPayload> = {
     const tiles = new Map<number, QuantizedMap>();
     p.tiles.forEach((t, i) => tiles.set(p.tileChannels[i], fromSnapshot(t, `tile of channel ${p.tileChannels[i]}`)));
     const browser = new ActivationBrowser(
-      { layer: p.layer, shape: p.shape, summaries: p.channels, tiles, pageSize: p.pageSize, histogram: p.histogram.counts.length ? p.histogram : null },
+      {
+        layer: p.layer,
+        shape: p.shape,
+        summaries: p.channels,
+        tiles,
+        // Pages fetched later stay within the per-page byte budget even if the snapshot's page was larger.
+        pageSize: Math.min(p.pageSize, pageSizeForBudget(p.shape[0], p.shape[1])),
+        histogram: p.histogram.counts.length ? p.histogram : null,
+      },
       binding,
       meter,
     );
