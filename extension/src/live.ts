@@ -47,8 +47,13 @@ export class LiveBinding {
     return this.stateValue === "live";
   }
 
-  onChange(f: (s: LiveState) => void): void {
+  /** Calls `f` on every state change; returns a function that stops it. */
+  onChange(f: (s: LiveState) => void): () => void {
     this.listeners.push(f);
+    return () => {
+      const i = this.listeners.indexOf(f);
+      if (i >= 0) this.listeners.splice(i, 1);
+    };
   }
 
   /** Finds the kernel and checks that it still holds this display's data. Never throws. */

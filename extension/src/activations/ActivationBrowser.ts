@@ -106,7 +106,13 @@ export class ActivationBrowser {
     const side = h("div", { cls: "camlab-activation-side" }, [this.zoom.node, this.histogram.node]);
     this.node.append(header, toolbar, this.gridNote, h("div", { cls: "camlab-activation-body" }, [this.grid, side]));
     this.gridNote.hidden = true;
+    // When live data turns up after the snapshot was drawn, fill in the tiles it lacked.
+    this.stopListening = binding.onChange((state) => {
+      if (state === "live" && this.grid.querySelector('[data-missing="true"]')) void this.showPage(null);
+    });
   }
+
+  private readonly stopListening: () => void;
 
   /** Draws the first page and the histogram (from what is at hand: no request). */
   renderInitial(): void {
@@ -252,6 +258,7 @@ export class ActivationBrowser {
   }
 
   dispose(): void {
+    this.stopListening();
     this.histogram.dispose();
   }
 }
