@@ -28,17 +28,18 @@ export const eigenCam: CamMethod = {
     const centred = tf.sub(x, tf.mean(x, 1, true)) as tf.Tensor3D;
     // Eigen-CAM: L = X·v₁, the projection on the first right singular vector of X. Work on the
     // smaller Gram matrix: XᵀX (C×C) gives v₁; XXᵀ (hw×hw) gives u₁ with X·v₁ = σ₁u₁, σ₁ = ‖Xᵀu₁‖.
-    let projection: tf.Tensor3D;
+    let v: tf.Tensor3D; // [b, C, 1]
     if (c <= h * w) {
-      const v = dominantEigenvector(tf.matMul(centred, centred, true, false));
-      projection = tf.matMul(centred, v);
+      v = dominantEigenvector(tf.matMul(centred, centred, true, false));
     } else {
       const u = dominantEigenvector(tf.matMul(centred, centred, false, true));
-      const sigma = tf.norm(tf.matMul(centred, u, true, false), "euclidean", [1, 2], true);
-      projection = tf.mul(u, sigma);
+      const xu = tf.matMul(centred, u, true, false); // Xᵀu₁ = σ₁v₁
+      v = tf.div(xu, tf.add(tf.norm(xu, "euclidean", [1, 2], true), 1e-30)) as tf.Tensor3D;
     }
-    // A singular vector's sign is arbitrary: choose the one whose projection sums positive.
-    const sign = tf.sign(tf.add(tf.sum(projection, [1, 2], true), 1e-30));
-    return { map: tf.reshape(tf.mul(projection, sign), [b, h, w]) as tf.Tensor3D };
+    // A singular vector's sign is arbitrary (the centred projection always sums to 0): choose
+    // the one whose channel loadings sum positive, so "more activation" projects positive.
+    const sign = tf.sign(tf.add(tf.sum(v, [1, 2], true), 1e-30));
+    const projection = tf.matMul(centred, tf.mul(v, sign));
+    return { map: tf.reshape(projection, [b, h, w]) as tf.Tensor3D };
   },
 };

@@ -1,0 +1,157 @@
+// Independent reference implementations of the CAM formulas, in plain JavaScript on host arrays
+// (float64), written from the papers — they share no code with src/cam.
+export type Img = number[][][]; // [h][w][c]
+
+export function channelMeans(a: Img): number[] {
+  const h = a.length, w = a[0].length, c = a[0][0].length;
+  const out = new Array(c).fill(0);
+  for (let i = 0; i < h; i++) for (let j = 0; j < w; j++) for (let k = 0; k < c; k++) out[k] += a[i][j][k] / (h * w);
+  return out;
+}
+
+export function weightedMap(a: Img, w: number[]): number[][] {
+  return a.map((row) => row.map((px) => px.reduce((s, v, k) => s + v * w[k], 0)));
+}
+
+export const relu2d = (m: number[][]) => m.map((r) => r.map((v) => Math.max(0, v)));
+
+export function gradCamWeights(g: Img): number[] {
+  return channelMeans(g);
+}
+
+export function gradCamPPWeights(a: Img, g: Img): number[] {
+  const h = a.length, w = a[0].length, c = a[0][0].length;
+  const out = new Array(c).fill(0);
+  for (let k = 0; k < c; k++) {
+    let sumA = 0;
+    for (let i = 0; i < h; i++) for (let j = 0; j < w; j++) sumA += a[i][j][k];
+    for (let i = 0; i < h; i++)
+      for (let j = 0; j < w; j++) {
+        const gg = g[i][j][k];
+        if (gg === 0) continue;
+        const alpha = (gg * gg) / (2 * gg * gg + sumA * gg * gg * gg + 1e-6);
+        out[k] += alpha * Math.max(0, gg);
+      }
+  }
+  return out;
+}
+
+export function xGradCamWeights(a: Img, g: Img): number[] {
+  const h = a.length, w = a[0].length, c = a[0][0].length;
+  const out = new Array(c).fill(0);
+  for (let k = 0; k < c; k++) {
+    let sumA = 0, sumAG = 0;
+    for (let i = 0; i < h; i++) for (let j = 0; j < w; j++) {
+      sumA += a[i][j][k];
+      sumAG += a[i][j][k] * g[i][j][k];
+    }
+    out[k] = sumAG / (sumA + 1e-7);
+  }
+  return out;
+}
+
+export function hiResMap(a: Img, g: Img): number[][] {
+  return a.map((row, i) => row.map((px, j) => px.reduce((s, v, k) => s + v * g[i][j][k], 0)));
+}
+
+export function layerCamMap(a: Img, g: Img): number[][] {
+  return a.map((row, i) => row.map((px, j) => px.reduce((s, v, k) => s + v * Math.max(0, g[i][j][k]), 0)));
+}
+
+/** Symmetric eigen-decomposition by cyclic Jacobi rotations; returns the top eigenvector. */
+export function topEigenvector(m: number[][]): number[] {
+  const n = m.length;
+  const a = m.map((r) => [...r]);
+  const v: number[][] = a.map((_, i) => a.map((__, j) => (i === j ? 1 : 0)));
+  for (let sweep = 0; sweep < 100; sweep++) {
+    let off = 0;
+    for (let p = 0; p < n; p++) for (let q = p + 1; q < n; q++) off += a[p][q] * a[p][q];
+    if (off < 1e-22) break;
+    for (let p = 0; p < n; p++)
+      for (let q = p + 1; q < n; q++) {
+        if (Math.abs(a[p][q]) < 1e-300) continue;
+        const theta = (a[q][q] - a[p][p]) / (2 * a[p][q]);
+        const t = Math.sign(theta || 1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
+        const c = 1 / Math.sqrt(t * t + 1), s = t * c;
+        for (let k = 0; k < n; k++) {
+          const akp = a[k][p], akq = a[k][q];
+          a[k][p] = c * akp - s * akq;
+          a[k][q] = s * akp + c * akq;
+        }
+        for (let k = 0; k < n; k++) {
+          const apk = a[p][k], aqk = a[q][k];
+          a[p][k] = c * apk - s * aqk;
+          a[q][k] = s * apk + c * aqk;
+        }
+        for (let k = 0; k < n; k++) {
+          const vkp = v[k][p], vkq = v[k][q];
+          v[k][p] = c * vkp - s * vkq;
+          v[k][q] = s * vkp + c * vkq;
+        }
+      }
+  }
+  let best = 0;
+  for (let i = 1; i < n; i++) if (a[i][i] > a[best][best]) best = i;
+  return v.map((r) => r[best]);
+}
+
+/** Eigen-CAM: projection of the channel-centred activations on the first principal direction. */
+export function eigenCamMap(a: Img): number[][] {
+  const h = a.length, w = a[0].length, c = a[0][0].length;
+  const rows = a.flat();
+  const mean = new Array(c).fill(0);
+  rows.forEach((r) => r.forEach((v, k) => (mean[k] += v / rows.length)));
+  const x = rows.map((r) => r.map((v, k) => v - mean[k]));
+  const gram = mean.map((_, p) => mean.map((__, q) => x.reduce((s, r) => s + r[p] * r[q], 0)));
+  const v = topEigenvector(gram);
+  // Sign convention (the eigenvector's sign is arbitrary): loadings sum positive.
+  const sign = v.reduce((s, p) => s + p, 0) >= 0 ? 1 : -1;
+  const proj = x.map((r) => r.reduce((s, val, k) => s + val * v[k], 0));
+  const out: number[][] = [];
+  for (let i = 0; i < h; i++) out.push(proj.slice(i * w, (i + 1) * w).map((p) => p * sign));
+  return out;
+}
+
+/** Bilinear resize with half-pixel centres (cv2.resize / tf.image.resizeBilinear(…, false, true)). */
+export function resizeBilinear(m: number[][], H: number, W: number): number[][] {
+  const h = m.length, w = m[0].length;
+  const out: number[][] = [];
+  for (let y = 0; y < H; y++) {
+    const sy = Math.min(Math.max((y + 0.5) * (h / H) - 0.5, 0), h - 1);
+    const y0 = Math.floor(sy), y1 = Math.min(y0 + 1, h - 1), fy = sy - y0;
+    const row: number[] = [];
+    for (let x = 0; x < W; x++) {
+      const sx = Math.min(Math.max((x + 0.5) * (w / W) - 0.5, 0), w - 1);
+      const x0 = Math.floor(sx), x1 = Math.min(x0 + 1, w - 1), fx = sx - x0;
+      const top = m[y0][x0] * (1 - fx) + m[y0][x1] * fx;
+      const bottom = m[y1][x0] * (1 - fx) + m[y1][x1] * fx;
+      row.push(top * (1 - fy) + bottom * fy);
+    }
+    out.push(row);
+  }
+  return out;
+}
+
+/** pytorch-grad-cam's scaling: x − min, then ÷ (max + 1e-7). */
+export function scaleUnit(m: number[][]): number[][] {
+  const flat = m.flat();
+  const lo = Math.min(...flat);
+  const hi = Math.max(...flat.map((v) => v - lo));
+  return m.map((r) => r.map((v) => (v - lo) / (hi + 1e-7)));
+}
+
+export function softmax(v: number[]): number[] {
+  const m = Math.max(...v);
+  const e = v.map((x) => Math.exp(x - m));
+  const z = e.reduce((s, x) => s + x, 0);
+  return e.map((x) => x / z);
+}
+
+export function maxRelErr(a: number[] | number[][], b: number[] | number[][]): number {
+  const fa = (a as number[][]).flat ? (a as unknown as number[]).flat(2) as number[] : (a as number[]);
+  const fb = (b as unknown as number[]).flat(2) as number[];
+  let scale = 1e-12, m = 0;
+  for (const v of fb) scale = Math.max(scale, Math.abs(v));
+  fa.forEach((v, i) => (m = Math.max(m, Math.abs(v - fb[i]))));
+  return m / scale;
+}
