@@ -1,0 +1,145 @@
+// Faithfulness metrics for saliency maps, on a batch, returning plain numbers:
+//  * deletion / insertion curves and their AUC (Petsiuk et al., RISE, BMVC 2018): remove (or
+//    insert) pixels in order of decreasing saliency and follow the class probability;
+//  * average drop and increase in confidence (Chattopadhay et al., Grad-CAM++, WACV 2018,
+//    Sec. 5.1): the probability on the input masked by the heatmap vs on the full input.
+import * as tf from "@tensorflow/tfjs";
+import { ensureBackend } from "../engine/backend";
+import { checkModelArg } from "../hooks/run";
+import type { AnyModel } from "../engine/model";
+import { checkInputs, classProbability, targetClasses, type ScoreOptions } from "./scoring";
+
+export type Baseline = "zero" | "blur" | "mean" | number;
+
+export interface CurveOptions extends ScoreOptions {
+  /** Number of steps from 0 to all pixels (default 20). */
+  steps?: number;
+  /** What removed pixels become: deletion default "zero", insertion default "blur". */
+  baseline?: Baseline;
+}
+
+export interface CurveResult {
+  /** Area under each image's curve (trapezoid rule over the fraction of pixels, 0–1). */
+  auc: number[];
+  mean: number;
+  /** Class probability per image at each step, [batch][steps + 1]. */
+  curves: number[][];
+  /** Fraction of pixels removed/inserted at each step. */
+  fractions: number[];
+  classes: number[];
+}
+
+function gaussianBlur(x: tf.Tensor4D): tf.Tensor4D {
+  // RISE blurs with σ = 5 px at 224 px; scale σ with the image.
+  const sigma = Math.max(1, (5 * x.shape[1]) / 224);
+  const r = Math.ceil(2 * sigma);
+  const k = Array.from({ length: 2 * r + 1 }, (_, i) => Math.exp(-((i - r) ** 2) / (2 * sigma * sigma)));
+  const s = k.reduce((a, b) => a + b, 0);
+  const c = x.shape[3];
+  return tf.tidy(() => {
+    const kernel = tf.tensor1d(k.map((v) => v / s));
+    const kx = tf.tile(tf.reshape(kernel, [1, 2 * r + 1, 1, 1]), [1, 1, c, 1]) as tf.Tensor4D;
+    const ky = tf.tile(tf.reshape(kernel, [2 * r + 1, 1, 1, 1]), [1, 1, c, 1]) as tf.Tensor4D;
+    return tf.depthwiseConv2d(tf.depthwiseConv2d(x, kx, 1, "same"), ky, 1, "same");
+  });
+}
+
+function baselineOf(x: tf.Tensor4D, baseline: Baseline): tf.Tensor4D {
+  if (typeof baseline === "number") return tf.fill(x.shape, baseline) as tf.Tensor4D;
+  if (baseline === "zero") return tf.zerosLike(x);
+  if (baseline === "mean") return tf.broadcastTo(tf.mean(x, [1, 2], true), x.shape) as tf.Tensor4D;
+  if (baseline === "blur") return gaussianBlur(x);
+  throw new Error(`camlab metrics: baseline must be "zero", "blur", "mean" or a number, got ${JSON.stringify(baseline)}`);
+}
+
+async function curve(kind: "deletion" | "insertion", model: AnyModel, input: tf.Tensor, heatmaps: tf.Tensor, options: CurveOptions): Promise<CurveResult> {
+  const fn = kind === "deletion" ? "deletionCurve" : "insertionCurve";
+  checkModelArg(model, fn);
+  checkInputs(fn, input, heatmaps);
+  await ensureBackend();
+  const steps = options.steps ?? 20;
+  if (!Number.isInteger(steps) || steps < 1) throw new Error(`camlab.${fn}: steps must be a positive integer, got ${steps}`);
+  const x = input as tf.Tensor4D;
+  const [b, h, w] = x.shape;
+  const hw = h * w;
+  const counts = Array.from({ length: steps + 1 }, (_, s) => Math.round((s * hw) / steps));
+  const packed = tf.tidy(() => {
+    const classes = targetClasses(model, x, options);
+    const base = baselineOf(x, options.baseline ?? (kind === "deletion" ? "zero" : "blur"));
+    const thresholds = tf.reshape(tf.tensor1d(counts, "int32"), [steps + 1, 1]);
+    const rows: tf.Tensor1D[] = [];
+    for (let i = 0; i < b; i++) {
+      // Rank of every pixel by decreasing saliency (0 = most salient).
+      const order = tf.topk(tf.reshape(tf.slice(heatmaps, [i, 0, 0], [1, -1, -1]), [hw]), hw).indices;
+      const ranks = tf.scatterND(tf.reshape(order, [hw, 1]), tf.range(0, hw, 1, "int32"), [hw]);
+      const chosen = tf.reshape(tf.cast(tf.less(tf.reshape(ranks, [1, hw]), thresholds), "float32"), [steps + 1, h, w, 1]);
+      const xi = tf.slice(x, [i, 0, 0, 0], [1, -1, -1, -1]);
+      const bi = tf.slice(base, [i, 0, 0, 0], [1, -1, -1, -1]);
+      const [from, to] = kind === "deletion" ? [xi, bi] : [bi, xi];
+      const inputs = tf.add(tf.mul(from, tf.sub(1, chosen)), tf.mul(to, chosen)) as tf.Tensor4D;
+      rows.push(classProbability(model, inputs, tf.slice(classes, [i], [1]), options));
+    }
+    return tf.concat([tf.reshape(tf.cast(classes, "float32"), [b, 1]), tf.stack(rows)], 1);
+  });
+  const v = await packed.data();
+  packed.dispose();
+  const curves: number[][] = [], classes: number[] = [], auc: number[] = [];
+  for (let i = 0; i < b; i++) {
+    const row = Array.from(v.subarray(i * (steps + 2), (i + 1) * (steps + 2)));
+    classes.push(row[0]);
+    const c = row.slice(1);
+    curves.push(c);
+    let area = 0;
+    for (let s = 0; s < steps; s++) area += (c[s] + c[s + 1]) / 2 / steps;
+    auc.push(area);
+  }
+  return { auc, mean: auc.reduce((s, a) => s + a, 0) / b, curves, fractions: counts.map((c) => c / hw), classes };
+}
+
+/** Deletion: remove the most salient pixels first; a faithful map makes the probability fall fast (low AUC is good). */
+export function deletionCurve(model: AnyModel, input: tf.Tensor, heatmaps: tf.Tensor, options: CurveOptions = {}): Promise<CurveResult> {
+  return curve("deletion", model, input, heatmaps, options);
+}
+
+/** Insertion: reveal the most salient pixels first on a blurred image; high AUC is good. */
+export function insertionCurve(model: AnyModel, input: tf.Tensor, heatmaps: tf.Tensor, options: CurveOptions = {}): Promise<CurveResult> {
+  return curve("insertion", model, input, heatmaps, options);
+}
+
+export interface ConfidenceChange {
+  /** Average drop, %: mean over images of max(0, Y − O) / Y × 100 (lower is better). */
+  averageDrop: number;
+  /** Increase in confidence, %: share of images with O > Y (higher is better). */
+  increaseInConfidence: number;
+  /** Y: class probability on the full input, per image. */
+  original: number[];
+  /** O: class probability on the input multiplied by its heatmap, per image. */
+  explained: number[];
+  classes: number[];
+}
+
+/** Average drop / increase in confidence (Grad-CAM++ Sec. 5.1) for a batch of heatmaps in [0, 1]. */
+export async function confidenceChange(model: AnyModel, input: tf.Tensor, heatmaps: tf.Tensor, options: ScoreOptions = {}): Promise<ConfidenceChange> {
+  checkModelArg(model, "confidenceChange");
+  checkInputs("confidenceChange", input, heatmaps);
+  await ensureBackend();
+  const x = input as tf.Tensor4D;
+  const b = x.shape[0];
+  const packed = tf.tidy(() => {
+    const classes = targetClasses(model, x, options);
+    const explained = tf.mul(x, tf.expandDims(heatmaps, -1)) as tf.Tensor4D;
+    const per = (t: tf.Tensor4D) => tf.stack(Array.from({ length: b }, (_, i) => classProbability(model, tf.slice(t, [i, 0, 0, 0], [1, -1, -1, -1]), tf.slice(classes, [i], [1]), options).reshape([])));
+    return tf.stack([tf.cast(classes, "float32"), per(x), per(explained)]);
+  });
+  const v = await packed.data();
+  packed.dispose();
+  const classes = Array.from(v.subarray(0, b)), original = Array.from(v.subarray(b, 2 * b)), explained = Array.from(v.subarray(2 * b, 3 * b));
+  const drops = original.map((y, i) => Math.max(0, y - explained[i]) / y);
+  return {
+    averageDrop: (100 * drops.reduce((s, d) => s + d, 0)) / b,
+    increaseInConfidence: (100 * original.filter((y, i) => explained[i] > y).length) / b,
+    original,
+    explained,
+    classes,
+  };
+}

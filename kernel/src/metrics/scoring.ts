@@ -1,0 +1,59 @@
+// How the faithfulness metrics score a batch of (modified) inputs: the probability of the
+// explained class, computed on the backend in chunks.
+import * as tf from "@tensorflow/tfjs";
+import type { AnyModel } from "../engine/model";
+import { runModel } from "../hooks/run";
+
+export interface ScoreOptions {
+  /** Class per image (or one for all); default: top-1 on the unmodified input. */
+  target?: number | readonly number[];
+  /** What the model outputs: "logits" (default, softmax applied) or "probabilities". */
+  outputs?: "logits" | "probabilities";
+  /** Modified inputs per model run (default 32). */
+  batchSize?: number;
+}
+
+export function probabilities(model: AnyModel, inputs: tf.Tensor4D, outputs: ScoreOptions["outputs"]): tf.Tensor2D {
+  const out = runModel(model, inputs) as tf.Tensor2D;
+  if (out.rank !== 2) throw new Error(`camlab metrics: the model must output [batch, classes], got shape [${out.shape.join(", ")}]`);
+  return outputs === "probabilities" ? out : (tf.softmax(out) as tf.Tensor2D);
+}
+
+/** Class per image: the given target(s) or the top-1 of the unmodified inputs (backend, [b] int32). */
+export function targetClasses(model: AnyModel, x: tf.Tensor4D, options: ScoreOptions): tf.Tensor1D {
+  const b = x.shape[0];
+  return tf.tidy(() => {
+    const p = probabilities(model, x, options.outputs);
+    const k = p.shape[1];
+    if (options.target == null) return tf.cast(tf.argMax(p, -1), "int32") as tf.Tensor1D;
+    const list = typeof options.target === "number" ? new Array(b).fill(options.target) : [...options.target];
+    if (list.length !== b) throw new Error(`camlab metrics: ${list.length} targets for ${b} images; give one per image or a single class`);
+    for (const c of list) if (!Number.isInteger(c) || c < 0 || c >= k) throw new RangeError(`camlab metrics: class index ${c} is out of range; the model has ${k} classes`);
+    return tf.tensor1d(list, "int32");
+  });
+}
+
+/** Probability of class `cls` (a [1] int tensor) for every row of `inputs`, in chunks. */
+export function classProbability(model: AnyModel, inputs: tf.Tensor4D, cls: tf.Tensor, options: ScoreOptions): tf.Tensor1D {
+  const n = inputs.shape[0], size = options.batchSize ?? 32;
+  if (!Number.isInteger(size) || size < 1) throw new Error(`camlab metrics: batchSize must be a positive integer, got ${size}`);
+  return tf.tidy(() => {
+    const parts: tf.Tensor1D[] = [];
+    for (let i = 0; i < n; i += size) {
+      const m = Math.min(size, n - i);
+      parts.push(tf.tidy(() => {
+        const p = probabilities(model, tf.slice(inputs, [i, 0, 0, 0], [m, -1, -1, -1]), options.outputs);
+        return tf.sum(tf.mul(p, tf.oneHot(cls as tf.Tensor1D, p.shape[1])), -1) as tf.Tensor1D;
+      }));
+    }
+    return tf.concat(parts) as tf.Tensor1D;
+  });
+}
+
+export function checkInputs(fn: string, input: tf.Tensor, heatmaps: tf.Tensor): void {
+  if (input.rank !== 4) throw new Error(`camlab.${fn}: input must be [batch, height, width, channels], got shape [${input.shape.join(", ")}]`);
+  const [b, h, w] = input.shape;
+  if (heatmaps.rank !== 3 || heatmaps.shape[0] !== b || heatmaps.shape[1] !== h || heatmaps.shape[2] !== w) {
+    throw new Error(`camlab.${fn}: heatmaps must be [${b}, ${h}, ${w}] (one per image, at input resolution), got [${heatmaps.shape.join(", ")}]`);
+  }
+}
