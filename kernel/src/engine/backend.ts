@@ -3,6 +3,7 @@
 // a backend fails to initialise; we compare what we asked for with what we got and report it.
 import * as tf from "@tensorflow/tfjs";
 import { installUnfusedConvWhileRecording } from "./unfusedConv";
+import { installFastBatchNormGradient } from "./batchNormGradient";
 import { registerWasmGradientKernels } from "./wasmGradients";
 
 export type BackendName = "tensorflow" | "webgpu" | "wasm" | "cpu";
@@ -135,8 +136,13 @@ async function collectInfo(): Promise<BackendInfo> {
  * Switches tfjs to `name` and returns the resulting info. Throws (naming the reason) when the
  * backend is unavailable; when tfjs itself falls back, the info says `fellBack: true`.
  */
-export async function useBackend(name: BackendName | string): Promise<BackendInfo> {
+function installGradientFixes(): void {
   installUnfusedConvWhileRecording();
+  installFastBatchNormGradient();
+}
+
+export async function useBackend(name: BackendName | string): Promise<BackendInfo> {
+  installGradientFixes();
   const wanted = checkName(name, "useBackend");
   const p = await probe(wanted);
   if (!p.ok) throw new Error(`camlab: backend "${wanted}" is unavailable: ${p.reason}`);
@@ -157,7 +163,7 @@ export async function useBackend(name: BackendName | string): Promise<BackendInf
 }
 
 async function chooseAtStart(): Promise<BackendInfo> {
-  installUnfusedConvWhileRecording();
+  installGradientFixes();
   const fromEnv = process.env.CAMLAB_BACKEND?.trim();
   if (fromEnv) {
     const info = await useBackend(checkName(fromEnv, "CAMLAB_BACKEND"));

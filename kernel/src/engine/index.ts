@@ -10,3 +10,4 @@ export { graphNodeOrder } from "./model";
 export { registerWasmGradientKernels } from "./wasmGradients";
 export { installUnfusedConvWhileRecording } from "./unfusedConv";
 export { releaseAbandonedTape, withTapeCleanup } from "./tape";
+export { installFastBatchNormGradient } from "./batchNormGradient";

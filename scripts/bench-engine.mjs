@@ -1,0 +1,194 @@
+#!/usr/bin/env node
+// Benchmark of the camlab engine on the real MobileNetV2 (nsfwjs's Keras model, 224×224, the
+// bundled cat photo): forward, Grad-CAM, Score-CAM and a full backward to the input with a
+// backward hook, median of several runs, on every backend present. When /usr/bin/python3 can
+// import torch, the same network (same topology and weights, exported here) runs in PyTorch in
+// the same process tree: numbers are checked to agree and timings are printed as ratios.
+//
+//   node scripts/bench-engine.mjs [--runs 7] [--backends wasm,cpu] [--scorecam-runs 1] [--no-torch]
+//
+// Needs the kernel built (npm run build -w kernel).
+import { createRequire } from "node:module";
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const require = createRequire(path.join(root, "kernel", "package.json"));
+const args = process.argv.slice(2);
+const opt = (name, fallback) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1] : fallback;
+};
+const RUNS = Number(opt("runs", 7));
+const SCORECAM_RUNS = Number(opt("scorecam-runs", 1));
+const SCORECAM_LAYER = "block_16_project_BN"; // 320 channels: 320 masked forwards per Score-CAM
+const SCORECAM_BATCH = 64;
+const CAM_LAYER = "out_relu";
+const python = "/usr/bin/python3";
+
+let camlab, tf;
+try {
+  camlab = require("./dist/src/index.js");
+  tf = require("@tensorflow/tfjs");
+} catch (e) {
+  console.error(`camlab is not built (${e.message.split("\n")[0]}); run: npm run build -w kernel`);
+  process.exit(1);
+}
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+async function time(fn, runs, warmup = 2) {
+  for (let i = 0; i < warmup; i++) await fn();
+  const ts = [];
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    await fn();
+    ts.push(performance.now() - t0);
+  }
+  return median(ts);
+}
+const fmt = (ms) => (ms == null ? "—" : ms >= 10000 ? `${(ms / 1000).toFixed(1)} s` : `${ms.toFixed(1)} ms`);
+
+async function benchBackend(name, net, image) {
+  await camlab.useBackend(name);
+  const x = net.preprocess(image);
+  const runs = name === "cpu" ? Math.min(RUNS, 3) : RUNS;
+  const r = {};
+  r.forward = await time(async () => {
+    const y = net.model.predict(x);
+    await y.data();
+    y.dispose();
+  }, runs);
+  r.gradcam = await time(async () => (await camlab.cam(net.model, x, { layer: CAM_LAYER })).dispose(), runs);
+  // Full backward to the input with a backward hook capturing dL/d(out_relu) on the way.
+  const layer = camlab.findLayer(net.model, CAM_LAYER);
+  r.backwardHook = await time(async () => {
+    let dy = null;
+    const h = camlab.registerBackwardHook(layer, (_l, g) => void (dy = tf.keep(g.clone())));
+    try {
+      const gx = tf.tidy(() => tf.grad((xx) => tf.sum(tf.mul(net.model.apply(xx), tf.oneHot([2], 5))))(x));
+      await gx.data();
+      gx.dispose();
+    } finally {
+      h.remove();
+      dy?.dispose();
+    }
+  }, runs);
+  if (name === "cpu" && !args.includes("--scorecam-cpu")) {
+    r.scorecamNote = `skipped on cpu (≈ ${fmt(320 * r.forward)} from 320 forwards; --scorecam-cpu to run)`;
+  } else if (SCORECAM_RUNS > 0) {
+    r.scorecam = await time(async () => (await camlab.cam(net.model, x, { method: "scorecam", layer: SCORECAM_LAYER, batchSize: SCORECAM_BATCH })).dispose(), SCORECAM_RUNS, 0);
+  }
+  const result = await camlab.cam(net.model, x, { layer: CAM_LAYER, target: 2 });
+  r.raw = Array.from(await result.raw.data());
+  const logits = tf.tidy(() => net.model.predict(x));
+  r.logits = Array.from(await logits.data());
+  logits.dispose();
+  result.dispose();
+  r.input = await x.data();
+  x.dispose();
+  return r;
+}
+
+function torchAvailable() {
+  if (args.includes("--no-torch") || !fs.existsSync(python)) return false;
+  return spawnSync(python, ["-c", "import torch"], { stdio: "ignore" }).status === 0;
+}
+
+function exportForTorch(net, input, dir) {
+  const layers = net.model.layers.map((l) => ({
+    name: l.name,
+    class_name: l.getClassName(),
+    config: l.getConfig(),
+    inbound: [...new Set(l.inboundNodes.flatMap((n) => n.inboundLayers.map((x) => x.name)))],
+  }));
+  const weights = [];
+  let offset = 0;
+  const chunks = [];
+  for (const w of net.model.weights) {
+    const v = w.read().dataSync(); // a one-off export for the benchmark, not engine code
+    weights.push({ name: w.name, shape: w.shape, offset });
+    chunks.push(Buffer.from(new Float32Array(v).buffer));
+    offset += v.length;
+  }
+  fs.writeFileSync(path.join(dir, "weights.bin"), Buffer.concat(chunks));
+  fs.writeFileSync(path.join(dir, "input.bin"), Buffer.from(new Float32Array(input).buffer));
+  fs.writeFileSync(path.join(dir, "model.json"), JSON.stringify({ layers, weights, input_shape: [1, 224, 224, 3], cam_layer: CAM_LAYER, target: 2, scorecam_layer: SCORECAM_RUNS > 0 ? SCORECAM_LAYER : null, scorecam_batch: SCORECAM_BATCH }));
+}
+
+function maxRel(a, b) {
+  let scale = 1e-12, m = 0;
+  for (const v of b) scale = Math.max(scale, Math.abs(v));
+  a.forEach((v, i) => (m = Math.max(m, Math.abs(v - b[i]))));
+  return m / scale;
+}
+
+async function main() {
+  const info = await camlab.backendInfo();
+  const wanted = opt("backends", null)?.split(",") ?? info.available;
+  const backends = camlab.BACKEND_PREFERENCE.filter((b) => wanted.includes(b) && info.available.includes(b));
+  console.log(`camlab engine benchmark — MobileNetV2 (nsfwjs, Keras, ${224}×${224}), chelsea.png, batch 1`);
+  console.log(`machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? "cpu"}, Node ${process.version}; backends present: ${info.available.join(", ")}`);
+  console.log(`median of ${RUNS} runs after 2 warm-ups (cpu: ${Math.min(RUNS, 3)}); Score-CAM: ${SCORECAM_RUNS} run(s) at ${SCORECAM_LAYER} (320 channels, batch ${SCORECAM_BATCH})\n`);
+  const net = await camlab.loadMobileNetV2();
+  const image = await camlab.loadImage(camlab.assetPath("chelsea.png"));
+  const results = {};
+  for (const b of backends) {
+    process.stdout.write(`  ${b} …`);
+    results[b] = await benchBackend(b, net, image);
+    process.stdout.write(" done\n");
+  }
+  const rows = [["backend", "forward", `Grad-CAM (${CAM_LAYER})`, "Score-CAM", "backward to input + hook"]];
+  for (const b of backends) {
+    const r = results[b];
+    rows.push([b, fmt(r.forward), fmt(r.gradcam), r.scorecamNote ?? fmt(r.scorecam), fmt(r.backwardHook)]);
+  }
+  let torch = null;
+  let torchNote = `${python} cannot import torch (apt-get install python3-torch to enable it)`;
+  if (torchAvailable()) {
+    const ref = results.wasm ?? results[backends[0]];
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "camlab-bench-"));
+    try {
+      exportForTorch(net, ref.input, dir);
+      const p = spawnSync(python, [path.join(root, "scripts", "bench", "torch_gradcam.py"), dir, String(RUNS)], { encoding: "utf8", maxBuffer: 64 << 20 });
+      if (p.status !== 0) throw new Error(p.stderr.trim().split("\n").slice(-3).join(" | "));
+      torch = JSON.parse(p.stdout.trim().split("\n").pop());
+      rows.push([`pytorch ${torch.torch} cpu (${torch.threads} threads)`, fmt(torch.forward_ms), fmt(torch.gradcam_ms), torch.scorecam_ms ? fmt(torch.scorecam_ms) : "—", fmt(torch.backward_hook_ms)]);
+      torch.logitsErr = maxRel(ref.logits, torch.logits);
+      torch.camErr = maxRel(ref.raw, torch.raw);
+      torch.camErrFull = maxRel(ref.raw, torch.raw_full_backward);
+    } catch (e) {
+      torchNote = `it failed: ${e.message}`;
+      torch = null;
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  console.log("");
+  for (const [i, r] of rows.entries()) {
+    console.log("  " + r.map((c, j) => c.padEnd(widths[j])).join("  "));
+    if (i === 0) console.log("  " + widths.map((w) => "-".repeat(w)).join("  "));
+  }
+  if (torch) {
+    console.log(`\nSame network in PyTorch: logits agree to ${torch.logitsErr.toExponential(1)} (relative), Grad-CAM raw map to ${torch.camErr.toExponential(1)}.`);
+    console.log(`PyTorch Grad-CAM as pytorch-grad-cam runs it (parameters require grad, backward through the whole net): ${fmt(torch.gradcam_param_grads_ms)}.`);
+    for (const b of backends) {
+      const r = results[b];
+      const ratio = (a, t) => (t ? `${(a / t).toFixed(2)}×` : "—");
+      console.log(`camlab ${b} / PyTorch: forward ${ratio(r.forward, torch.forward_ms)}, Grad-CAM ${ratio(r.gradcam, torch.gradcam_ms)} (vs pytorch-grad-cam style ${ratio(r.gradcam, torch.gradcam_param_grads_ms)}), backward+hook ${ratio(r.backwardHook, torch.backward_hook_ms)}${r.scorecam && torch.scorecam_ms ? `, Score-CAM ${ratio(r.scorecam, torch.scorecam_ms)}` : ""}`);
+    }
+    if (results.wasm) console.log(`Goal: camlab on wasm ≤ 1.5× PyTorch CPU for Grad-CAM — ${results.wasm.gradcam / torch.gradcam_ms <= 1.5 ? "met" : "not met"} (${(results.wasm.gradcam / torch.gradcam_ms).toFixed(2)}×).`);
+  } else {
+    console.log(`\nPyTorch comparison skipped: ${torchNote}.`);
+  }
+  image.dispose();
+  net.model.dispose();
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
