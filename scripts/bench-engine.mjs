@@ -118,6 +118,23 @@ function exportForTorch(net, input, dir) {
   fs.writeFileSync(path.join(dir, "model.json"), JSON.stringify({ layers, weights, input_shape: [1, 224, 224, 3], cam_layer: CAM_LAYER, target: 2, scorecam_layer: SCORECAM_RUNS > 0 ? SCORECAM_LAYER : null, scorecam_batch: SCORECAM_BATCH }));
 }
 
+/** Exports the network and input, runs scripts/bench/torch_gradcam.py, checks its numbers. */
+function runTorch(net, ref) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "camlab-bench-"));
+  try {
+    exportForTorch(net, ref.input, dir);
+    const p = spawnSync(python, [path.join(root, "scripts", "bench", "torch_gradcam.py"), dir, String(RUNS)], { encoding: "utf8", maxBuffer: 64 << 20 });
+    if (p.status !== 0) throw new Error(p.stderr.trim().split("\n").slice(-3).join(" | "));
+    const t = JSON.parse(p.stdout.trim().split("\n").pop());
+    t.logitsErr = maxRel(ref.logits, t.logits);
+    t.camErr = maxRel(ref.raw, t.raw);
+    t.camErrFull = maxRel(ref.raw, t.raw_full_backward);
+    return t;
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 function maxRel(a, b) {
   let scale = 1e-12, m = 0;
   for (const v of b) scale = Math.max(scale, Math.abs(v));
@@ -135,37 +152,29 @@ async function main() {
   const net = await camlab.loadMobileNetV2();
   const image = await camlab.loadImage(camlab.assetPath("chelsea.png"));
   const results = {};
-  for (const b of backends) {
+  let torch = null;
+  let torchNote = `${python} cannot import torch (apt-get install python3-torch to enable it)`;
+  // PyTorch runs right after the first backend, so the two are timed under the same machine load.
+  for (const [i, b] of backends.entries()) {
     process.stdout.write(`  ${b} …`);
     results[b] = await benchBackend(b, net, image);
     process.stdout.write(" done\n");
+    if (i === 0 && torchAvailable()) {
+      process.stdout.write("  pytorch …");
+      try {
+        torch = runTorch(net, results[b]);
+      } catch (e) {
+        torchNote = `it failed: ${e.message}`;
+      }
+      process.stdout.write(" done\n");
+    }
   }
   const rows = [["backend", "forward", `Grad-CAM (${CAM_LAYER})`, "Score-CAM", "backward to input + hook"]];
   for (const b of backends) {
     const r = results[b];
     rows.push([b, fmt(r.forward), fmt(r.gradcam), r.scorecamNote ?? fmt(r.scorecam), fmt(r.backwardHook)]);
   }
-  let torch = null;
-  let torchNote = `${python} cannot import torch (apt-get install python3-torch to enable it)`;
-  if (torchAvailable()) {
-    const ref = results.wasm ?? results[backends[0]];
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "camlab-bench-"));
-    try {
-      exportForTorch(net, ref.input, dir);
-      const p = spawnSync(python, [path.join(root, "scripts", "bench", "torch_gradcam.py"), dir, String(RUNS)], { encoding: "utf8", maxBuffer: 64 << 20 });
-      if (p.status !== 0) throw new Error(p.stderr.trim().split("\n").slice(-3).join(" | "));
-      torch = JSON.parse(p.stdout.trim().split("\n").pop());
-      rows.push([`pytorch ${torch.torch} cpu (${torch.threads} threads)`, fmt(torch.forward_ms), fmt(torch.gradcam_ms), torch.scorecam_ms ? fmt(torch.scorecam_ms) : "—", fmt(torch.backward_hook_ms)]);
-      torch.logitsErr = maxRel(ref.logits, torch.logits);
-      torch.camErr = maxRel(ref.raw, torch.raw);
-      torch.camErrFull = maxRel(ref.raw, torch.raw_full_backward);
-    } catch (e) {
-      torchNote = `it failed: ${e.message}`;
-      torch = null;
-    } finally {
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
-  }
+  if (torch) rows.push([`pytorch ${torch.torch} cpu (${torch.threads} threads)`, fmt(torch.forward_ms), fmt(torch.gradcam_ms), torch.scorecam_ms ? fmt(torch.scorecam_ms) : "—", fmt(torch.backward_hook_ms)]);
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
   console.log("");
   for (const [i, r] of rows.entries()) {
@@ -173,7 +182,8 @@ async function main() {
     if (i === 0) console.log("  " + widths.map((w) => "-".repeat(w)).join("  "));
   }
   if (torch) {
-    console.log(`\nSame network in PyTorch: logits agree to ${torch.logitsErr.toExponential(1)} (relative), Grad-CAM raw map to ${torch.camErr.toExponential(1)}.`);
+    console.log(`\nSame network in PyTorch (compared with camlab on ${backends[0]}): logits agree to ${torch.logitsErr.toExponential(1)} (relative), Grad-CAM raw map to ${torch.camErr.toExponential(1)} (${torch.camErrFull.toExponential(1)} with the full backward).`);
+    console.log(`PyTorch uses ${torch.threads} threads; tfjs-wasm in Node runs on one.`);
     console.log(`PyTorch Grad-CAM as pytorch-grad-cam runs it (parameters require grad, backward through the whole net): ${fmt(torch.gradcam_param_grads_ms)}.`);
     for (const b of backends) {
       const r = results[b];

@@ -60,6 +60,23 @@ describe("wasm backprop kernels vs cpu kernels", () => {
     }
   }
 
+  it("aliasing Identity keeps tensors immutable: clones survive disposal and variable updates", async () => {
+    await useBackend("wasm");
+    const n0 = tf.memory().numTensors;
+    const a = tf.tensor1d([1, 2, 3]);
+    const b = tf.clone(a);
+    a.dispose();
+    assert.deepEqual(Array.from(await b.data()), [1, 2, 3]);
+    const init = tf.tensor1d([4, 5]), next = tf.tensor1d([7, 8]);
+    const v = tf.variable(init);
+    const snapshot = tf.clone(v);
+    v.assign(next);
+    assert.deepEqual(Array.from(await snapshot.data()), [4, 5]);
+    assert.deepEqual(Array.from(await v.data()), [7, 8]);
+    tf.dispose([b, v, snapshot, init, next]);
+    assert.equal(tf.memory().numTensors, n0);
+  });
+
   it("a linear-activation conv layer (fused-conv trap) backprops to its input on wasm, equal to cpu", async () => {
     const layer = tf.layers.conv2d({ filters: 4, kernelSize: 3, padding: "same", kernelInitializer: seeded(5), useBias: true });
     const run = () => tf.tidy(() => {
