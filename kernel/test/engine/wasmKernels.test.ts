@@ -21,6 +21,8 @@ const cases: Case[] = [
   { x: [1, 9, 6, 3], k: [3, 2], out: 1, stride: [2, 1], pad: "valid" },
   { x: [2, 10, 10, 4], k: [5, 5], out: 3, stride: 3, pad: "same" },
   { x: [1, 6, 6, 5], k: [1, 1], out: 2, stride: 2, pad: "valid" },
+  { x: [2, 5, 7, 6], k: [1, 1], out: 4, stride: 1, pad: "same" },
+  { x: [1, 5, 7, 3], k: [3, 3], out: 4, stride: 1, pad: "valid" },
   { x: [1, 11, 11, 2], k: [4, 4], out: 2, stride: 2, pad: "valid" },
 ];
 
