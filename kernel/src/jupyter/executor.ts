@@ -1,0 +1,200 @@
+// The executor bridge: tslab's converter does the TypeScript work (type check against earlier
+// cells, transpile, top-level await, completion, quick info); this module runs the output and
+// reports results and errors as values instead of console text (tslab's own executor prints
+// them), and makes both kinds of cell interruptible:
+//   - a synchronous cell runs under vm's breakOnSigint, so SIGINT stops even `while(true){}`;
+//   - an async cell is raced against an interrupt promise, rejected by SIGINT or interrupt_request.
+// Variables live on one `locals` object shared by all cells, so an interrupted or failed cell
+// leaves earlier variables intact.
+import vm from "node:vm";
+import { createConverter, isCompleteCode, type Converter } from "tslab/dist/converter";
+import { getCodeMetadata } from "tslab/dist/metadata";
+import { printQuickInfo } from "tslab/dist/inspect";
+import { displayContent } from "../display/mime";
+import { CompileError, KeyboardInterrupt, isSigintInterruption, toCellError } from "./errors";
+import { SideModules, createCellRequire, installTypeForwarding, tslabTypeScript } from "./modules";
+
+export type ExecuteOutcome =
+  | { status: "ok"; hasValue: boolean; value?: unknown }
+  | { status: "error"; error: unknown };
+
+export interface CompletionResult {
+  cursorStart: number;
+  cursorEnd: number;
+  matches: string[];
+}
+
+export type IsCompleteStatus = { status: "complete" } | { status: "incomplete"; indent: string } | { status: "invalid" };
+
+/** Name of the global through which wrapped cell code reaches its locals and require. */
+const CELL_GLOBAL = "__camlab_cell__";
+
+export class CellExecutor {
+  private readonly converter: Converter;
+  private prevDecl = "";
+  private readonly locals: Record<string, unknown> = {};
+  private readonly side = new SideModules();
+  private interruptCurrent: ((err: Error) => void) | undefined;
+  private cellNumber = 0;
+
+  constructor(
+    readonly cwd: string,
+    camlab: () => unknown,
+  ) {
+    installTypeForwarding(cwd);
+    this.converter = createConverter({ isJS: false, isBrowser: false });
+    const cellRequire = createCellRequire(cwd, this.side, camlab);
+    const exportsProxy = this.createExportsProxy();
+    (globalThis as Record<string, unknown>)[CELL_GLOBAL] = { exports: exportsProxy, require: cellRequire };
+  }
+
+  /**
+   * TypeScript emits `Object.defineProperty(exports, name, {get})` for named imports; copying the
+   * current value (instead of keeping a getter) keeps names re-assignable by later cells.
+   */
+  private createExportsProxy(): Record<string, unknown> {
+    const locals = this.locals;
+    return new Proxy(locals, {
+      defineProperty: (_target, prop, attrs) => {
+        if (prop === "__esModule") return true;
+        locals[prop as string] = attrs.get ? attrs.get() : attrs.value;
+        return true;
+      },
+    });
+  }
+
+  /** Variables defined by cells so far (by name). */
+  get variables(): Readonly<Record<string, unknown>> {
+    return this.locals;
+  }
+
+  async execute(code: string): Promise<ExecuteOutcome> {
+    const meta = getCodeMetadata(code);
+    if (meta.mode === "browser") {
+      return { status: "error", error: new CompileError(["/** @browser */ cells are not supported by camlab: cells run in the kernel's node process"]) };
+    }
+    if (meta.module) {
+      const diagnostics = this.converter.addModule(meta.module, code, meta);
+      if (diagnostics.length > 0) return { status: "error", error: new CompileError(diagnostics.map(formatDiagnostic)) };
+      return { status: "ok", hasValue: false };
+    }
+    const converted = this.converter.convert(this.prevDecl, code);
+    if (converted.sideOutputs) this.side.update(converted.sideOutputs);
+    if (converted.diagnostics.length > 0) {
+      return { status: "error", error: new CompileError(converted.diagnostics.map(formatDiagnostic)) };
+    }
+    if (!converted.output) {
+      this.prevDecl = converted.declOutput ?? "";
+      return { status: "ok", hasValue: false };
+    }
+    const cellName = `cell[${++this.cellNumber}]`;
+    const wrapped =
+      (converted.hasToplevelAwait ? "(async function (exports, require) { " : "(function (exports, require) { ") +
+      converted.output +
+      `\n})(${CELL_GLOBAL}.exports, ${CELL_GLOBAL}.require)`;
+    try {
+      const result: unknown = vm.runInThisContext(wrapped, { filename: cellName, breakOnSigint: true });
+      if (converted.hasToplevelAwait) await this.raceInterrupt(result as Promise<unknown>);
+    } catch (err) {
+      return { status: "error", error: isSigintInterruption(err) ? new KeyboardInterrupt() : err };
+    }
+    this.prevDecl = converted.declOutput ?? "";
+    const name = converted.lastExpressionVar;
+    if (name && name in this.locals) {
+      const value = this.locals[name];
+      delete this.locals[name];
+      if (value !== undefined) return { status: "ok", hasValue: true, value };
+    }
+    return { status: "ok", hasValue: false };
+  }
+
+  private raceInterrupt(promise: Promise<unknown>): Promise<unknown> {
+    const interrupted = new Promise<never>((_, reject) => {
+      this.interruptCurrent = reject;
+    });
+    return Promise.race([promise, interrupted]).finally(() => {
+      this.interruptCurrent = undefined;
+    });
+  }
+
+  /** Stops a cell waiting in `await` (a busy synchronous cell is stopped by SIGINT itself). */
+  interrupt(): boolean {
+    const reject = this.interruptCurrent;
+    if (!reject) return false;
+    this.interruptCurrent = undefined;
+    reject(new KeyboardInterrupt());
+    return true;
+  }
+
+  /**
+   * user_expressions of an execute_request: each is a JavaScript expression evaluated with the
+   * cells' variables in scope (TypeScript-only syntax is not transpiled here).
+   */
+  evaluateExpressions(expressions: unknown): Record<string, unknown> {
+    const out: Record<string, unknown> = {};
+    if (expressions === null || typeof expressions !== "object") return out;
+    for (const [key, expr] of Object.entries(expressions as Record<string, unknown>)) {
+      try {
+        if (typeof expr !== "string") throw new TypeError(`user expression "${key}" must be a string`);
+        const fn = vm.runInThisContext(`(function (locals) { with (locals) { return (${expr}\n); } })`, { filename: `user_expressions[${key}]` });
+        const shown = displayContent(fn(this.locals));
+        out[key] = { status: "ok", data: shown.data, metadata: shown.metadata };
+      } catch (err) {
+        out[key] = { status: "error", ...toCellError(err) };
+      }
+    }
+    return out;
+  }
+
+  complete(code: string, cursorPos: number): CompletionResult {
+    const info = this.converter.complete(this.prevDecl, code, cursorPos);
+    return { cursorStart: info.start, cursorEnd: info.end, matches: info.candidates };
+  }
+
+  /** Quick info (type and docs) at the cursor, as text; undefined when there is nothing there. */
+  inspect(code: string, cursorPos: number): string | undefined {
+    const info = this.converter.inspect(this.prevDecl, code, cursorPos);
+    if (!info) return undefined;
+    const text = printQuickInfo(info);
+    return text === "" ? undefined : text;
+  }
+
+  /**
+   * tslab decides complete/incomplete from parse errors at the very end of the code; we add
+   * "invalid": code with a syntax error elsewhere can never be completed by more typing.
+   */
+  isComplete(code: string): IsCompleteStatus {
+    const res = isCompleteCode(code);
+    if (!res.completed) return { status: "incomplete", indent: res.indent ?? "" };
+    const syntax = syntaxErrors(code);
+    if (syntax.length === 0) return { status: "complete" };
+    // An unterminated string, template or comment at the very end can still be finished by typing.
+    const last = syntax[syntax.length - 1];
+    if (/^Unterminated|'\*\/' expected/.test(last.message) && last.end >= code.length) return { status: "incomplete", indent: "" };
+    return { status: "invalid" };
+  }
+
+  close(): void {
+    this.converter.close();
+  }
+}
+
+function syntaxErrors(code: string): { message: string; end: number }[] {
+  const ts = tslabTypeScript() as unknown as typeof import("@tslab/typescript-for-tslab");
+  const sf = ts.createSourceFile("cell.ts", code, ts.ScriptTarget.Latest, false, ts.ScriptKind.TS);
+  const diags = (sf as unknown as { parseDiagnostics?: { start: number; length: number; messageText: unknown }[] }).parseDiagnostics ?? [];
+  return diags.map((d) => ({
+    message: typeof d.messageText === "string" ? d.messageText : String((d.messageText as { messageText?: string })?.messageText ?? ""),
+    end: d.start + d.length,
+  }));
+}
+
+interface TslabDiagnostic {
+  start: { line: number; character: number };
+  messageText: string;
+  fileName?: string;
+}
+
+function formatDiagnostic(d: TslabDiagnostic): string {
+  return `${d.fileName ? `${d.fileName} ` : ""}${d.start.line + 1}:${d.start.character + 1} - ${d.messageText}`;
+}

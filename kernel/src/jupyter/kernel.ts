@@ -1,0 +1,459 @@
+// The camlab kernel: zeromq sockets, message dispatch, output routing. Shell requests are handled
+// strictly in arrival order (like ipykernel: a comm_open sent right after the execute_request that
+// registers its target finds the target); control requests (interrupt, shutdown, kernel_info) are
+// handled at once, even while a cell runs; heartbeats are answered by a worker thread.
+import { AsyncLocalStorage } from "node:async_hooks";
+import { randomUUID } from "node:crypto";
+import * as zmq from "zeromq";
+import { NOT_A_RESULT, clearOutput as clearOutputGlobal, display as displayGlobal } from "../display/display";
+import { displayContent, type MimeBundle } from "../display/mime";
+import { CommManager, CommProtocolError } from "./comms";
+import { endpoint, type ConnectionInfo } from "./connection";
+import { toCellError, type CellError } from "./errors";
+import { CellExecutor } from "./executor";
+import { startHeartbeat, type Heartbeat } from "./heartbeat";
+import { History } from "./history";
+import { tslabTypeScript } from "./modules";
+import { setCurrentKernel, type Comm, type CommTargetHandler, type KernelRuntime, type OutgoingBuffers } from "./runtime";
+import { SendQueue } from "./sockets";
+import { PROTOCOL_VERSION, ReplayGuard, Signer, decodeMessage, encodeMessage, newHeader, type JupyterMessage } from "./wire";
+
+type Msg = JupyterMessage<Record<string, unknown>>;
+type Channel = "shell" | "control";
+
+export interface KernelOptions {
+  /** Folder cells run in (the notebook's); module resolution starts there. */
+  cwd: string;
+  /** The kernel's own log (defaults to the process's real stderr). */
+  log?: (line: string) => void;
+  /** Loads the camlab package for `import ... from "camlab"` in cells. */
+  loadCamlab?: () => unknown;
+  /** An already running heartbeat for this connection (else start() starts one). */
+  heartbeat?: Heartbeat;
+}
+
+function packageVersion(): string {
+  try {
+    return (require("../../../package.json") as { version: string }).version;
+  } catch {
+    return "0.0.0";
+  }
+}
+
+export class Kernel implements KernelRuntime {
+  readonly kernelId = randomUUID();
+  private readonly session = randomUUID();
+  private readonly signer: Signer;
+  private readonly replay = new ReplayGuard();
+  private readonly context = new AsyncLocalStorage<Msg>();
+  private readonly history = new History();
+  private readonly commManager: CommManager;
+  private readonly logLine: (line: string) => void;
+  private executor!: CellExecutor;
+  private sockets!: { shell: zmq.Router; control: zmq.Router; stdin: zmq.Router; iopub: zmq.Publisher };
+  private out!: { shell: SendQueue; control: SendQueue; iopub: SendQueue };
+  private heartbeat?: Heartbeat;
+  private executionCount = 0;
+  private lastExecute?: Msg;
+  private readonly shellQueue: Msg[] = [];
+  private readonly aborted = new WeakSet<Msg>();
+  private pumping = false;
+  private pendingStream?: { name: "stdout" | "stderr"; text: string; parent?: Msg };
+  private streamFlushScheduled = false;
+  private stopping = false;
+
+  constructor(
+    private readonly connection: ConnectionInfo,
+    private readonly options: KernelOptions,
+  ) {
+    this.signer = new Signer(connection.key, connection.signature_scheme);
+    const realStderr = process.stderr.write.bind(process.stderr);
+    this.logLine = options.log ?? ((line) => realStderr(`[camlab kernel] ${line}\n`));
+    this.commManager = new CommManager(
+      (msgType, content, buffers, metadata) => this.publish(msgType, content, { buffers, metadata }),
+      (m) => this.log(m),
+    );
+  }
+
+  // ---- KernelRuntime (public in-process API; see runtime.ts) ----
+
+  registerCommTarget(targetName: string, handler: CommTargetHandler): () => void {
+    return this.commManager.registerTarget(targetName, handler);
+  }
+
+  unregisterCommTarget(targetName: string): void {
+    this.commManager.unregisterTarget(targetName);
+  }
+
+  openComm(targetName: string, data?: unknown, buffers?: OutgoingBuffers, metadata?: Record<string, unknown>): Comm {
+    return this.commManager.openFromKernel(targetName, data, buffers, metadata);
+  }
+
+  comms(targetName?: string): Comm[] {
+    return this.commManager.list(targetName);
+  }
+
+  publishDisplay(data: MimeBundle, metadata: Record<string, unknown>, displayId: string, update: boolean): void {
+    this.publish(update ? "update_display_data" : "display_data", { data, metadata, transient: { display_id: displayId } });
+  }
+
+  clearOutput(wait: boolean): void {
+    this.publish("clear_output", { wait });
+  }
+
+  log(message: string): void {
+    this.logLine(message);
+  }
+
+  // ---- start / stop ----
+
+  async start(): Promise<void> {
+    const c = this.connection;
+    // The heartbeat comes first: clients without a kernel manager judge liveness by it while the
+    // (slow, synchronous) TypeScript set-up below runs.
+    this.heartbeat = this.options.heartbeat ?? (await startHeartbeat(endpoint(c, c.hb_port), (m) => this.log(m)));
+    this.sockets = {
+      shell: new zmq.Router({ linger: 1000 }),
+      control: new zmq.Router({ linger: 1000 }),
+      stdin: new zmq.Router({ linger: 0 }),
+      iopub: new zmq.Publisher({ linger: 1000 }),
+    };
+    this.out = {
+      shell: new SendQueue(this.sockets.shell, (m) => this.log(`shell ${m}`)),
+      control: new SendQueue(this.sockets.control, (m) => this.log(`control ${m}`)),
+      iopub: new SendQueue(this.sockets.iopub, (m) => this.log(`iopub ${m}`)),
+    };
+    await Promise.all([
+      this.sockets.shell.bind(endpoint(c, c.shell_port)),
+      this.sockets.control.bind(endpoint(c, c.control_port)),
+      this.sockets.stdin.bind(endpoint(c, c.stdin_port)),
+      this.sockets.iopub.bind(endpoint(c, c.iopub_port)),
+    ]);
+    const loadCamlab = this.options.loadCamlab ?? (() => require("../index"));
+    this.executor = new CellExecutor(this.options.cwd, loadCamlab);
+    this.captureOutput();
+    this.installProcessHandlers();
+    setCurrentKernel(this);
+    const g = globalThis as Record<string, unknown>;
+    g.display = displayGlobal;
+    g.clearOutput = clearOutputGlobal;
+    this.publish("status", { execution_state: "starting" }, { parent: null });
+    void this.readLoop("shell", this.sockets.shell, (msg) => {
+      this.shellQueue.push(msg);
+      void this.pump();
+    });
+    void this.readLoop("control", this.sockets.control, (msg) => void this.handle("control", msg));
+    this.log(`started (id ${this.kernelId}) in ${this.options.cwd}`);
+  }
+
+  /** Closes everything; the process can exit afterwards. */
+  async stop(): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    this.flushStream();
+    this.commManager.closeAll();
+    await Promise.all([this.out.iopub.drain(), this.out.shell.drain(), this.out.control.drain()]);
+    setCurrentKernel(undefined);
+    for (const s of Object.values(this.sockets)) s.close();
+    await this.heartbeat?.close();
+    this.executor.close();
+  }
+
+  // ---- I/O ----
+
+  private async readLoop(name: string, socket: zmq.Router, onMessage: (msg: Msg) => void): Promise<void> {
+    try {
+      for await (const frames of socket) {
+        let msg: Msg;
+        try {
+          msg = decodeMessage(frames, this.signer);
+        } catch (err) {
+          this.log(`dropped a message on ${name}: ${(err as Error).message}`);
+          continue;
+        }
+        if (msg.signature !== undefined && this.signer.enabled && !this.replay.accept(msg.signature)) {
+          this.log(`dropped a replayed message on ${name} (${msg.header.msg_type} ${msg.header.msg_id})`);
+          continue;
+        }
+        onMessage(msg);
+      }
+    } catch (err) {
+      if (!this.stopping) this.log(`${name} socket failed: ${(err as Error).message}`);
+    }
+  }
+
+  private currentParent(): Msg | undefined {
+    return this.context.getStore() ?? this.lastExecute;
+  }
+
+  /** Sends on iopub; the parent defaults to the message being handled (or the last execute). */
+  private publish(
+    msgType: string,
+    content: unknown,
+    opts: { parent?: Msg | null; buffers?: Buffer[]; metadata?: Record<string, unknown> } = {},
+  ): void {
+    if (msgType !== "stream") this.flushStream();
+    const parent = opts.parent === null ? undefined : (opts.parent ?? this.currentParent());
+    const message: JupyterMessage<unknown> = {
+      identities: [Buffer.from(`kernel.${this.kernelId}.${msgType}`)],
+      header: newHeader(msgType, this.session),
+      parent_header: parent?.header ?? {},
+      metadata: opts.metadata ?? {},
+      content,
+      buffers: opts.buffers ?? [],
+    };
+    void this.out.iopub.send(encodeMessage(message, this.signer));
+  }
+
+  private reply(channel: Channel, request: Msg, msgType: string, content: Record<string, unknown>): void {
+    this.flushStream();
+    const message: JupyterMessage<unknown> = {
+      identities: request.identities,
+      header: newHeader(msgType, this.session),
+      parent_header: request.header,
+      metadata: {},
+      content,
+      buffers: [],
+    };
+    void this.out[channel].send(encodeMessage(message, this.signer));
+  }
+
+  /** Consecutive writes to one stream for one parent are sent as one message. */
+  private writeStream(name: "stdout" | "stderr", text: string): void {
+    if (text === "") return;
+    const parent = this.currentParent();
+    if (this.pendingStream && (this.pendingStream.name !== name || this.pendingStream.parent !== parent)) this.flushStream();
+    if (this.pendingStream) this.pendingStream.text += text;
+    else this.pendingStream = { name, text, parent };
+    if (!this.streamFlushScheduled) {
+      this.streamFlushScheduled = true;
+      setImmediate(() => {
+        this.streamFlushScheduled = false;
+        this.flushStream();
+      });
+    }
+  }
+
+  private flushStream(): void {
+    const pending = this.pendingStream;
+    if (!pending) return;
+    this.pendingStream = undefined;
+    this.publish("stream", { name: pending.name, text: pending.text }, { parent: pending.parent ?? null });
+  }
+
+  /** process.stdout/stderr of cells (console.log included) go to the notebook as streams. */
+  private captureOutput(): void {
+    for (const name of ["stdout", "stderr"] as const) {
+      const stream = process[name];
+      stream.write = ((chunk: unknown, encoding?: unknown, cb?: unknown): boolean => {
+        const text =
+          typeof chunk === "string"
+            ? chunk
+            : Buffer.from(chunk as Uint8Array).toString(typeof encoding === "string" ? (encoding as BufferEncoding) : "utf8");
+        this.writeStream(name, text);
+        const done = typeof encoding === "function" ? encoding : cb;
+        if (typeof done === "function") process.nextTick(done as () => void);
+        return true;
+      }) as typeof stream.write;
+    }
+  }
+
+  private installProcessHandlers(): void {
+    process.on("SIGINT", () => {
+      if (!this.executor.interrupt()) this.log("SIGINT: no cell was waiting; nothing to interrupt");
+    });
+    // Errors escaping cells later (timers, forgotten promises) must not kill the kernel: they are
+    // reported on the stderr of the cell that started them (best guess: the last one) and logged.
+    process.on("uncaughtException", (err) => this.reportStray("uncaught exception", err));
+    process.on("unhandledRejection", (reason) => this.reportStray("unhandled promise rejection", reason));
+  }
+
+  private reportStray(kind: string, err: unknown): void {
+    const e = toCellError(err);
+    this.log(`${kind}: ${e.ename}: ${e.evalue}`);
+    this.writeStream("stderr", `${kind}: ${e.ename}: ${e.evalue}\n`);
+  }
+
+  // ---- dispatch ----
+
+  private async pump(): Promise<void> {
+    if (this.pumping) return;
+    this.pumping = true;
+    try {
+      for (let msg = this.shellQueue.shift(); msg; msg = this.shellQueue.shift()) await this.handle("shell", msg);
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  private async handle(channel: Channel, msg: Msg): Promise<void> {
+    if (this.stopping) return;
+    const type = msg.header.msg_type;
+    this.publish("status", { execution_state: "busy" }, { parent: msg });
+    let exitAfter = false;
+    try {
+      await this.context.run(msg, async () => {
+        switch (type) {
+          case "kernel_info_request":
+            return this.reply(channel, msg, "kernel_info_reply", this.kernelInfo());
+          case "execute_request":
+            return this.execute(channel, msg);
+          case "complete_request":
+            return this.replyOrError(channel, msg, "complete_reply", () => this.complete(msg.content));
+          case "inspect_request":
+            return this.replyOrError(channel, msg, "inspect_reply", () => this.inspect(msg.content));
+          case "is_complete_request":
+            return this.replyOrError(channel, msg, "is_complete_reply", () => this.isComplete(msg.content));
+          case "history_request":
+            return this.reply(channel, msg, "history_reply", { status: "ok", history: this.history.query(msg.content) });
+          case "comm_info_request":
+            return this.reply(channel, msg, "comm_info_reply", { status: "ok", comms: this.commManager.info(msg.content.target_name) });
+          case "comm_open":
+            return this.commManager.handleOpen(msg.content, msg.buffers);
+          case "comm_msg":
+            return this.commManager.handleMsg(msg.content, msg.buffers);
+          case "comm_close":
+            return this.commManager.handleClose(msg.content, msg.buffers);
+          case "interrupt_request":
+            this.executor.interrupt();
+            return this.reply(channel, msg, "interrupt_reply", { status: "ok" });
+          case "shutdown_request": {
+            const restart = msg.content.restart === true;
+            this.reply(channel, msg, "shutdown_reply", { status: "ok", restart });
+            this.publish("shutdown_reply", { status: "ok", restart });
+            exitAfter = true;
+            return;
+          }
+          default:
+            this.log(`ignored unsupported ${channel} message type "${type}"`);
+        }
+      });
+    } catch (err) {
+      if (err instanceof CommProtocolError) this.log(err.message);
+      else this.log(`handling ${type} failed: ${err instanceof Error ? err.stack : String(err)}`);
+    } finally {
+      this.publish("status", { execution_state: "idle" }, { parent: msg });
+    }
+    if (exitAfter) {
+      await this.stop();
+      process.exit(0);
+    }
+  }
+
+  private replyOrError(channel: Channel, msg: Msg, replyType: string, compute: () => Record<string, unknown>): void {
+    let content: Record<string, unknown>;
+    try {
+      content = compute();
+    } catch (err) {
+      const e = toCellError(err);
+      this.log(`${msg.header.msg_type} failed: ${e.ename}: ${e.evalue}`);
+      content = { status: "error", ...e };
+    }
+    this.reply(channel, msg, replyType, content);
+  }
+
+  private kernelInfo(): Record<string, unknown> {
+    const ts = tslabTypeScript();
+    const version = packageVersion();
+    return {
+      status: "ok",
+      protocol_version: PROTOCOL_VERSION,
+      implementation: "camlab",
+      implementation_version: version,
+      language_info: {
+        name: "typescript",
+        version: ts.version,
+        mimetype: "text/typescript",
+        file_extension: ".ts",
+        pygments_lexer: "typescript",
+        // JupyterLab reads `mode`; the classic notebook reads name + typescript.
+        codemirror_mode: { mode: "typescript", name: "javascript", typescript: true },
+      },
+      banner: `camlab ${version}: TypeScript ${ts.version} on Node.js ${process.version} (tslab executor)`,
+      help_links: [{ text: "TensorFlow.js API", url: "https://js.tensorflow.org/api/latest/" }],
+      debugger: false,
+    };
+  }
+
+  private complete(content: Record<string, unknown>): Record<string, unknown> {
+    const { code, cursorPos } = codeAndCursor(content, "complete_request");
+    const r = this.executor.complete(code, cursorPos);
+    return { status: "ok", matches: r.matches, cursor_start: r.cursorStart, cursor_end: r.cursorEnd, metadata: {} };
+  }
+
+  private inspect(content: Record<string, unknown>): Record<string, unknown> {
+    const { code, cursorPos } = codeAndCursor(content, "inspect_request");
+    const text = this.executor.inspect(code, cursorPos);
+    return { status: "ok", found: text !== undefined, data: text === undefined ? {} : { "text/plain": text }, metadata: {} };
+  }
+
+  private isComplete(content: Record<string, unknown>): Record<string, unknown> {
+    if (typeof content.code !== "string") throw new TypeError("is_complete_request: content.code must be a string");
+    return { ...this.executor.isComplete(content.code) };
+  }
+
+  private async execute(channel: Channel, msg: Msg): Promise<void> {
+    const c = msg.content;
+    if (this.aborted.has(msg)) {
+      this.reply(channel, msg, "execute_reply", { status: "aborted", execution_count: this.executionCount });
+      return;
+    }
+    if (typeof c.code !== "string") {
+      const error = { ename: "TypeError", evalue: "execute_request: content.code must be a string", traceback: [] };
+      this.publish("error", error);
+      this.reply(channel, msg, "execute_reply", { status: "error", execution_count: this.executionCount, ...error });
+      return;
+    }
+    const code = c.code;
+    const silent = c.silent === true;
+    const storeHistory = !silent && c.store_history !== false;
+    if (storeHistory) this.executionCount++;
+    const count = this.executionCount;
+    if (!silent) {
+      this.lastExecute = msg;
+      this.publish("execute_input", { code, execution_count: count });
+    }
+    if (storeHistory) this.history.add(count, code);
+
+    const outcome = await this.executor.execute(code);
+    let error: CellError | undefined;
+    if (outcome.status === "ok") {
+      if (outcome.hasValue && !silent && !isNotAResult(outcome.value)) {
+        try {
+          const shown = displayContent(outcome.value);
+          this.publish("execute_result", { execution_count: count, data: shown.data, metadata: shown.metadata });
+          if (storeHistory) this.history.setOutput(count, String(shown.data["text/plain"] ?? ""));
+        } catch (err) {
+          error = toCellError(err);
+        }
+      }
+    } else {
+      error = toCellError(outcome.error);
+    }
+    const userExpressions = this.executor.evaluateExpressions(c.user_expressions);
+    if (error) {
+      this.publish("error", error);
+      this.reply(channel, msg, "execute_reply", { status: "error", execution_count: count, ...error, user_expressions: userExpressions, payload: [] });
+      if (c.stop_on_error !== false) {
+        // Like ipykernel: requests queued behind a failed cell are answered "aborted", not run.
+        for (const queued of this.shellQueue) if (queued.header.msg_type === "execute_request") this.aborted.add(queued);
+      }
+      return;
+    }
+    this.reply(channel, msg, "execute_reply", { status: "ok", execution_count: count, user_expressions: userExpressions, payload: [] });
+  }
+}
+
+function isNotAResult(value: unknown): boolean {
+  return value !== null && typeof value === "object" && (value as Record<symbol, unknown>)[NOT_A_RESULT] === true;
+}
+
+function codeAndCursor(content: Record<string, unknown>, what: string): { code: string; cursorPos: number } {
+  if (typeof content.code !== "string") throw new TypeError(`${what}: content.code must be a string`);
+  const code = content.code;
+  const cursorPos = typeof content.cursor_pos === "number" ? content.cursor_pos : code.length;
+  if (!Number.isInteger(cursorPos) || cursorPos < 0 || cursorPos > code.length) {
+    throw new RangeError(`${what}: cursor_pos ${cursorPos} is outside the code (0..${code.length})`);
+  }
+  return { code, cursorPos };
+}
