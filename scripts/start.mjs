@@ -125,7 +125,8 @@ async function main() {
   log(`Python side: ${python.python} (jupyter_server ${python.server}, jupyterlab_server ${python.labServer})`);
   buildWhatIsMissing(serve);
 
-  if (existsSync(path.join(repoRoot, "kernel", "bin", "camlab.js"))) {
+  const hasKernel = existsSync(path.join(repoRoot, "kernel", "bin", "camlab.js"));
+  if (hasKernel) {
     log("installing the camlab kernelspec into .jupyter/prefix");
     installKernelspec();
   } else {
@@ -147,6 +148,7 @@ async function main() {
     ip: opts.ip,
     env,
     openBrowser: opts.openBrowser,
+    defaultKernel: hasKernel ? "camlab" : undefined,
     onOutput: (text) => process.stderr.write(text),
   });
   const shownHost = opts.ip === "0.0.0.0" ? "127.0.0.1" : opts.ip;

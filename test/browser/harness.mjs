@@ -154,7 +154,15 @@ export async function startLab({ notebooks = {}, files = {}, kernel = CAMLAB_KER
   const port = await freePort(0);
   const token = randomBytes(16).toString("hex");
   const t0 = Date.now();
-  const server = await startLabServer({ python: python.python, rootDir: dirs.root, port, token, env, exposeApp: true });
+  const server = await startLabServer({
+    python: python.python,
+    rootDir: dirs.root,
+    port,
+    token,
+    env,
+    exposeApp: true,
+    defaultKernel: kernel ?? CAMLAB_KERNEL,
+  });
   const serverStartMs = Date.now() - t0;
 
   const browsers = [];
