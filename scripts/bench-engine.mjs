@@ -147,7 +147,7 @@ async function main() {
   const wanted = opt("backends", null)?.split(",") ?? info.available;
   const backends = camlab.BACKEND_PREFERENCE.filter((b) => wanted.includes(b) && info.available.includes(b));
   console.log(`camlab engine benchmark — MobileNetV2 (nsfwjs, Keras, ${224}×${224}), chelsea.png, batch 1`);
-  console.log(`machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? "cpu"}, Node ${process.version}; backends present: ${info.available.join(", ")}`);
+  console.log(`machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? "cpu"}, Node ${process.version}, load average ${os.loadavg().map((l) => l.toFixed(1)).join(" ")}; backends present: ${info.available.join(", ")}`);
   console.log(`median of ${RUNS} runs after 2 warm-ups (cpu: ${Math.min(RUNS, 3)}); Score-CAM: ${SCORECAM_RUNS} run(s) at ${SCORECAM_LAYER} (320 channels, batch ${SCORECAM_BATCH})\n`);
   const net = await camlab.loadMobileNetV2();
   const image = await camlab.loadImage(camlab.assetPath("chelsea.png"));
@@ -174,7 +174,10 @@ async function main() {
     const r = results[b];
     rows.push([b, fmt(r.forward), fmt(r.gradcam), r.scorecamNote ?? fmt(r.scorecam), fmt(r.backwardHook)]);
   }
-  if (torch) rows.push([`pytorch ${torch.torch} cpu (${torch.threads} threads)`, fmt(torch.forward_ms), fmt(torch.gradcam_ms), torch.scorecam_ms ? fmt(torch.scorecam_ms) : "—", fmt(torch.backward_hook_ms)]);
+  if (torch) {
+    rows.push([`pytorch ${torch.torch} cpu (${torch.threads} threads)`, fmt(torch.forward_ms), fmt(torch.gradcam_ms), torch.scorecam_ms ? fmt(torch.scorecam_ms) : "—", fmt(torch.backward_hook_ms)]);
+    rows.push([`pytorch ${torch.torch} cpu (1 thread)`, fmt(torch.forward_1thread_ms), fmt(torch.gradcam_1thread_ms), "—", "—"]);
+  }
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
   console.log("");
   for (const [i, r] of rows.entries()) {
@@ -188,9 +191,9 @@ async function main() {
     for (const b of backends) {
       const r = results[b];
       const ratio = (a, t) => (t ? `${(a / t).toFixed(2)}×` : "—");
-      console.log(`camlab ${b} / PyTorch: forward ${ratio(r.forward, torch.forward_ms)}, Grad-CAM ${ratio(r.gradcam, torch.gradcam_ms)} (vs pytorch-grad-cam style ${ratio(r.gradcam, torch.gradcam_param_grads_ms)}), backward+hook ${ratio(r.backwardHook, torch.backward_hook_ms)}${r.scorecam && torch.scorecam_ms ? `, Score-CAM ${ratio(r.scorecam, torch.scorecam_ms)}` : ""}`);
+      console.log(`camlab ${b} / PyTorch (${torch.threads} threads): forward ${ratio(r.forward, torch.forward_ms)}, Grad-CAM ${ratio(r.gradcam, torch.gradcam_ms)} (vs pytorch-grad-cam style ${ratio(r.gradcam, torch.gradcam_param_grads_ms)}), backward+hook ${ratio(r.backwardHook, torch.backward_hook_ms)}${r.scorecam && torch.scorecam_ms ? `, Score-CAM ${ratio(r.scorecam, torch.scorecam_ms)}` : ""}; vs PyTorch on 1 thread: forward ${ratio(r.forward, torch.forward_1thread_ms)}, Grad-CAM ${ratio(r.gradcam, torch.gradcam_1thread_ms)}`);
     }
-    if (results.wasm) console.log(`Goal: camlab on wasm ≤ 1.5× PyTorch CPU for Grad-CAM — ${results.wasm.gradcam / torch.gradcam_ms <= 1.5 ? "met" : "not met"} (${(results.wasm.gradcam / torch.gradcam_ms).toFixed(2)}×).`);
+    if (results.wasm) console.log(`Goal: camlab on wasm ≤ 1.5× PyTorch CPU for Grad-CAM — ${results.wasm.gradcam / torch.gradcam_ms <= 1.5 ? "met" : "not met"} (${(results.wasm.gradcam / torch.gradcam_ms).toFixed(2)}× PyTorch on ${torch.threads} threads, ${(results.wasm.gradcam / torch.gradcam_1thread_ms).toFixed(2)}× on 1 thread). Timings on a shared machine: compare within one run.`);
   } else {
     console.log(`\nPyTorch comparison skipped: ${torchNote}.`);
   }

@@ -203,6 +203,12 @@ def main():
     with torch.no_grad():
         result["forward_ms"] = median_ms(lambda: model(x), runs)
     result["gradcam_ms"] = median_ms(lambda: gradcam(True), runs)
+    # tfjs-wasm in Node is single-threaded: also time PyTorch on one core, then restore.
+    torch.set_num_threads(1)
+    result["gradcam_1thread_ms"] = median_ms(lambda: gradcam(True), runs)
+    with torch.no_grad():
+        result["forward_1thread_ms"] = median_ms(lambda: model(x), runs)
+    torch.set_num_threads(os.cpu_count() or 1)
     result["gradcam_param_grads_ms"] = median_ms(lambda: gradcam(False), runs)
     result["backward_hook_ms"] = median_ms(backward_to_input, runs)
     if meta.get("scorecam_layer"):

@@ -32,7 +32,7 @@ export function decodeImage(bytes: Uint8Array): { width: number; height: number;
   throw new Error("camlab.loadImage: the data is neither PNG nor JPEG (checked the file signature)");
 }
 
-/** Image from a file path or PNG/JPEG bytes → tensor [h, w, 3] (float32 when resized, else int32), 0–255. */
+/** Image from a file path or PNG/JPEG bytes → int32 tensor [h, w, 3] (or 4 with alpha), values 0–255. */
 export async function loadImage(source: string | Uint8Array | ArrayBuffer, options: LoadImageOptions = {}): Promise<tf.Tensor3D> {
   let bytes: Uint8Array;
   if (typeof source === "string") {
@@ -57,7 +57,8 @@ export async function loadImage(source: string | Uint8Array | ArrayBuffer, optio
     t.dispose();
     throw new Error(`camlab.loadImage: size must be [height, width] with positive numbers, got ${JSON.stringify(options.size)}`);
   }
-  const resized = tf.tidy(() => tf.image.resizeBilinear(tf.cast(t, "float32") as tf.Tensor3D, [h, w], false, true));
+  // Rounded back to int32 so an image has one dtype whether resized or not.
+  const resized = tf.tidy(() => tf.cast(tf.round(tf.image.resizeBilinear(tf.cast(t, "float32") as tf.Tensor3D, [h, w], false, true)), "int32") as tf.Tensor3D);
   t.dispose();
   return resized;
 }

@@ -12,4 +12,4 @@ export { captureGradients } from "./capture";
 export type { GradientCapture, LayerCapture } from "./capture";
 export { gradientHealth } from "./health";
 export type { GradientHealthReport, GradientHealthOptions, LayerGradientHealth } from "./health";
-export { runModel, asImageBatch } from "./run";
+export { runModel } from "./run";

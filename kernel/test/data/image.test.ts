@@ -57,6 +57,7 @@ describe("image loading", () => {
     assert.deepEqual(t.shape, [300, 451, 3]);
     const small = await loadImage(assetPath("chelsea.png"), { size: [30, 45] });
     assert.deepEqual(small.shape, [30, 45, 3]);
+    assert.equal(small.dtype, "int32");
     t.dispose();
     small.dispose();
     assert.equal(tf.memory().numTensors, n0);
