@@ -48,6 +48,7 @@ export interface CamResult {
   targets: (number | null)[];
   /** Target score per image. */
   scores: number[];
+  /** Top-k classes per image (empty when the model output is not [batch, classes]). */
   predictions: Prediction[][];
   /** Frees every tensor of the result; idempotent. */
   dispose(): void;
@@ -149,7 +150,8 @@ export async function cam(model: AnyModel, input: tf.Tensor, options: CamOptions
       return scaled.length === 1 ? scaled[0] : scaleToUnit(tf.mean(tf.stack(scaled), 0) as tf.Tensor3D);
     }));
     const [predictions, scores, classes] = await Promise.all([
-      topK(cap.output, options.topK ?? 5, options.labels),
+      // Predictions need an output [batch, classes]; other outputs (explained by a target function) get none.
+      cap.output.rank === 2 ? topK(cap.output, options.topK ?? 5, options.labels) : Promise.resolve(Array.from({ length: x.shape[0] }, () => [] as Prediction[])),
       cap.scores.data(),
       cap.classes ? cap.classes.data() : Promise.resolve(null),
     ]);

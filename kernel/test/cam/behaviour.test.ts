@@ -83,6 +83,26 @@ describe("cam() entry point", () => {
     model.dispose();
   });
 
+  it("a model with a spatial output (no classes) is explained through a target function", async () => {
+    const model = tf.sequential({
+      layers: [
+        tf.layers.conv2d({ inputShape: [8, 8, 3], filters: 4, kernelSize: 3, padding: "same", activation: "relu", kernelInitializer: tf.initializers.glorotUniform({ seed: 8 }), name: "c1" }),
+        tf.layers.conv2d({ filters: 1, kernelSize: 3, padding: "same", kernelInitializer: tf.initializers.glorotUniform({ seed: 9 }), name: "mask" }),
+      ],
+    });
+    const x = randomImages(2, 8, 12);
+    const centre = (o: tf.Tensor) => tf.sum(tf.slice(o, [0, 2, 2, 0], [-1, 4, 4, -1]), [1, 2, 3]);
+    const r = await cam(model, x, { layer: "c1", target: centre });
+    assert.deepEqual(r.predictions, [[], []]);
+    const head = tf.model({ inputs: model.inputs, outputs: model.getLayer("c1").output as tf.SymbolicTensor });
+    const tail = (a: tf.Tensor) => model.getLayer("mask").apply(a) as tf.Tensor;
+    const expected = await gradCamReference(head, tail, x, centre);
+    const raw = (await r.raw.array()) as number[][][];
+    for (let b = 0; b < 2; b++) assert.ok(ref.maxRelErr(raw[b], expected[b]) <= 1e-5);
+    r.dispose();
+    model.dispose();
+  });
+
   it("several layers are fused: mean of per-layer unit-scaled upsampled maps, rescaled", async () => {
     const model = smallSequential();
     const x = randomImages(1, 12, 3);
