@@ -105,6 +105,11 @@ export class Kernel implements KernelRuntime {
     this.logLine(message);
   }
 
+  currentRequest(): { msg_id: string; msg_type: string; session: string } | undefined {
+    const header = this.currentParent()?.header;
+    return header ? { msg_id: header.msg_id, msg_type: header.msg_type, session: header.session } : undefined;
+  }
+
   // ---- start / stop ----
 
   async start(): Promise<void> {
@@ -414,6 +419,9 @@ export class Kernel implements KernelRuntime {
       this.publish("execute_input", { code, execution_count: count });
     }
     if (storeHistory) this.history.add(count, code);
+    // busy and execute_input must be on the wire before the cell runs: a synchronous cell blocks
+    // the event loop, and front ends should see the kernel busy while it does.
+    await this.out.iopub.drain();
 
     const outcome = await this.executor.execute(code);
     let error: CellError | undefined;
@@ -436,6 +444,9 @@ export class Kernel implements KernelRuntime {
       this.reply(channel, msg, "execute_reply", { status: "error", execution_count: count, ...error, user_expressions: userExpressions, payload: [] });
       if (c.stop_on_error !== false) {
         // Like ipykernel: requests queued behind a failed cell are answered "aborted", not run.
+        // One short pause first lets the socket loop pick up requests that already arrived
+        // while the cell ran (the cell may have blocked the event loop).
+        await new Promise((resolve) => setTimeout(resolve, 10));
         for (const queued of this.shellQueue) if (queued.header.msg_type === "execute_request") this.aborted.add(queued);
       }
       return;

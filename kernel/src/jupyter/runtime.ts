@@ -65,6 +65,11 @@ export interface KernelRuntime {
   clearOutput(wait: boolean): void;
   /** Writes one line to the kernel's own log (the process's stderr, not the notebook). */
   log(message: string): void;
+  /**
+   * Header of the request being handled (the running cell's execute_request, or the comm message
+   * whose handler runs), else of the last cell. Output-capturing widgets need its msg_id.
+   */
+  currentRequest(): { msg_id: string; msg_type: string; session: string } | undefined;
 }
 
 const KERNEL_KEY = Symbol.for("camlab.jupyter.kernel");
