@@ -5,6 +5,10 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$ROOT"
+if [ ! -f kernel/dist/src/jupyter/cli.js ]; then
+  echo "kernel/dist is missing: building the kernel package first" >&2
+  npm run build -w kernel
+fi
 J="$ROOT/.jupyter"
 mkdir -p "$J/prefix" "$J/data" "$J/runtime" "$J/config" "$J/ipython"
 node kernel/bin/camlab.js install --prefix "$J/prefix"

@@ -76,6 +76,17 @@ class CamlabKernelTests(unittest.TestCase):
         self.assertEqual((reply["status"], reply["ename"]), ("error", "CompileError"))
         self.assertIn("not assignable", reply["evalue"])
 
+    def test_completion_and_inspection_count_cursor_positions_in_code_points(self):
+        code = 'const face = "😀"; Math.fl'  # the emoji is 1 code point, 2 UTF-16 units
+        reply = self.k.shell_reply(self.k.kc.complete(code, len(code)))["content"]
+        self.assertEqual(reply["status"], "ok")
+        self.assertIn("floor", reply["matches"])
+        self.assertEqual((reply["cursor_start"], reply["cursor_end"]), (len(code) - 2, len(code)))
+        code = '"😀"; Math.max'
+        reply = self.k.shell_reply(self.k.kc.inspect(code, len(code)))["content"]
+        self.assertTrue(reply["found"])
+        self.assertIn("max(...values: number[]): number", reply["data"]["text/plain"])
+
     def test_queued_cells_after_an_error_are_aborted(self):
         first = self.k.kc.execute('throw new Error("first")')
         second = self.k.kc.execute("1 + 1")

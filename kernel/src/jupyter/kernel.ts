@@ -383,7 +383,13 @@ export class Kernel implements KernelRuntime {
   private complete(content: Record<string, unknown>): Record<string, unknown> {
     const { code, cursorPos } = codeAndCursor(content, "complete_request");
     const r = this.executor.complete(code, cursorPos);
-    return { status: "ok", matches: r.matches, cursor_start: r.cursorStart, cursor_end: r.cursorEnd, metadata: {} };
+    return {
+      status: "ok",
+      matches: r.matches,
+      cursor_start: utf16ToCodePoints(code, r.cursorStart),
+      cursor_end: utf16ToCodePoints(code, r.cursorEnd),
+      metadata: {},
+    };
   }
 
   private inspect(content: Record<string, unknown>): Record<string, unknown> {
@@ -459,12 +465,27 @@ function isNotAResult(value: unknown): boolean {
   return value !== null && typeof value === "object" && (value as Record<symbol, unknown>)[NOT_A_RESULT] === true;
 }
 
+/**
+ * Since protocol 5.2, cursor positions count Unicode code points; JavaScript strings (and so
+ * tslab) index UTF-16 code units. They differ after any character outside the BMP (emoji, …).
+ */
+export function codePointsToUtf16(text: string, codePoints: number): number {
+  let index = 0;
+  for (let n = 0; n < codePoints && index < text.length; n++) index += (text.codePointAt(index) ?? 0) > 0xffff ? 2 : 1;
+  return index;
+}
+
+export function utf16ToCodePoints(text: string, index: number): number {
+  return Array.from(text.slice(0, index)).length;
+}
+
 function codeAndCursor(content: Record<string, unknown>, what: string): { code: string; cursorPos: number } {
   if (typeof content.code !== "string") throw new TypeError(`${what}: content.code must be a string`);
   const code = content.code;
-  const cursorPos = typeof content.cursor_pos === "number" ? content.cursor_pos : code.length;
-  if (!Number.isInteger(cursorPos) || cursorPos < 0 || cursorPos > code.length) {
-    throw new RangeError(`${what}: cursor_pos ${cursorPos} is outside the code (0..${code.length})`);
+  const length = utf16ToCodePoints(code, code.length);
+  const cursor = typeof content.cursor_pos === "number" ? content.cursor_pos : length;
+  if (!Number.isInteger(cursor) || cursor < 0 || cursor > length) {
+    throw new RangeError(`${what}: cursor_pos ${cursor} is outside the code (0..${length} code points)`);
   }
-  return { code, cursorPos };
+  return { code, cursorPos: codePointsToUtf16(code, cursor) };
 }

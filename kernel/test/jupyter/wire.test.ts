@@ -137,3 +137,14 @@ describe("ReplayGuard", () => {
     assert.equal(g.accept("e"), false);
   });
 });
+
+describe("cursor positions (code points on the wire, UTF-16 in JavaScript)", () => {
+  it("converts both ways around characters outside the BMP", async () => {
+    const { codePointsToUtf16, utf16ToCodePoints } = await import("../../src/jupyter/kernel");
+    const text = "a😀b"; // 😀 is two UTF-16 code units, one code point
+    assert.equal(codePointsToUtf16(text, 2), 3);
+    assert.equal(codePointsToUtf16(text, 3), 4);
+    assert.equal(utf16ToCodePoints(text, 3), 2);
+    assert.equal(utf16ToCodePoints("plain", 4), 4);
+  });
+});
