@@ -77,6 +77,16 @@ describe("wasm backprop kernels vs cpu kernels", () => {
     assert.deepEqual(Array.from(await v.data()), [7, 8]);
     tf.dispose([b, v, snapshot, init, next]);
     assert.equal(tf.memory().numTensors, n0);
+    // The backend frees aliased buffers too (its own count of live data ids returns).
+    const backend = tf.backend() as unknown as { dataIdMap: { numDataIds(): number } };
+    const ids0 = backend.dataIdMap.numDataIds();
+    const big = tf.ones([300, 300]);
+    for (let i = 0; i < 20; i++) {
+      const c = tf.clone(big);
+      tf.dispose([c, tf.reshape(c, [-1]), tf.clone(big)]);
+    }
+    big.dispose();
+    assert.equal(backend.dataIdMap.numDataIds(), ids0);
   });
 
   it("a linear-activation conv layer (fused-conv trap) backprops to its input on wasm, equal to cpu", async () => {
