@@ -203,6 +203,13 @@ class CamlabKernelTests(unittest.TestCase):
         self.assertEqual([c["content"]["comm_id"] for c in closes], [comm_id])
         self.assertNotIn(comm_id, self.comm_info())
         self.assertIn('unknown target "no.such.target"', self.k.log())
+        # For "camlab.*" targets the kernel first loads the camlab package (whose modules may
+        # register the target); a name nobody registers is still answered with comm_close.
+        comm_id = uuid.uuid4().hex
+        msg_id = self.raw.send("comm_open", {"comm_id": comm_id, "target_name": "camlab.no_such_target", "data": {}})
+        closes = comm_msgs(self.k.iopub_until_idle(msg_id), "comm_close")
+        self.assertEqual([c["content"]["comm_id"] for c in closes], [comm_id])
+        self.assertEqual(self.k.value("1 + 1"), "2")
 
     def test_malformed_comm_messages_are_logged_and_the_kernel_keeps_running(self):
         bad = [

@@ -110,9 +110,14 @@ export class CommManager {
   private readonly targets = new Map<string, CommTargetHandler>();
   private readonly open = new Map<string, KernelComm>();
 
+  /**
+   * @param loadTargetsFor called once per unknown target name before a comm_open is refused; it
+   *   may load code that registers the target (the kernel loads the camlab package for "camlab.*").
+   */
   constructor(
     readonly publish: CommPublish,
     readonly log: (message: string) => void,
+    private readonly loadTargetsFor: (targetName: string) => void = () => {},
   ) {}
 
   registerTarget(targetName: string, handler: CommTargetHandler): () => void {
@@ -166,6 +171,13 @@ export class CommManager {
     if (typeof targetName !== "string") {
       this.publish("comm_close", { comm_id: commId, data: {} }, []);
       throw new CommProtocolError(`comm_open ${commId} without a string target_name (got ${JSON.stringify(targetName)}); closed`);
+    }
+    if (!this.targets.has(targetName)) {
+      try {
+        this.loadTargetsFor(targetName);
+      } catch (err) {
+        this.log(`loading the code behind comm target "${targetName}" failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
+      }
     }
     const handler = this.targets.get(targetName);
     if (!handler) {

@@ -72,6 +72,11 @@ export class Kernel implements KernelRuntime {
     this.commManager = new CommManager(
       (msgType, content, buffers, metadata) => this.publish(msgType, content, { buffers, metadata }),
       (m) => this.log(m),
+      // A widget reopened after a restart talks to "camlab.session" before any cell imported
+      // camlab: load the package (its modules register their targets at import) and look again.
+      (target) => {
+        if (target.startsWith("camlab.")) this.loadCamlab();
+      },
     );
   }
 
@@ -110,6 +115,11 @@ export class Kernel implements KernelRuntime {
     return header ? { msg_id: header.msg_id, msg_type: header.msg_type, session: header.session } : undefined;
   }
 
+  /** The camlab package as cells see it (loaded on first use: it pulls in TensorFlow.js). */
+  private loadCamlab(): unknown {
+    return (this.options.loadCamlab ?? (() => require("../index")))();
+  }
+
   // ---- start / stop ----
 
   async start(): Promise<void> {
@@ -134,8 +144,7 @@ export class Kernel implements KernelRuntime {
       this.sockets.stdin.bind(endpoint(c, c.stdin_port)),
       this.sockets.iopub.bind(endpoint(c, c.iopub_port)),
     ]);
-    const loadCamlab = this.options.loadCamlab ?? (() => require("../index"));
-    this.executor = new CellExecutor(this.options.cwd, loadCamlab);
+    this.executor = new CellExecutor(this.options.cwd, () => this.loadCamlab());
     this.captureOutput();
     this.installProcessHandlers();
     setCurrentKernel(this);

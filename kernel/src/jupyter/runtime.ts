@@ -15,7 +15,10 @@
  *   DataView, Buffer); they travel as raw binary frames, not JSON. Buffers coming in are
  *   Uint8Array views (node Buffers) over the received frames.
  * - `data` must be JSON-serialisable; it is sent as JSON.
- * - A front end opening a comm for a target nobody registered gets a comm_close back.
+ * - A front end opening a comm for a target nobody registered gets a comm_close back. For target
+ *   names starting with "camlab." the kernel first loads the camlab package (once), so a module
+ *   that registers its target when imported (e.g. the session layer's "camlab.session") serves
+ *   widgets of a reopened notebook before any cell imported camlab.
  * - Errors thrown (or rejected) by handlers are logged on the kernel's stderr log and never stop
  *   the kernel. Messages for unknown comm ids or with malformed content are logged and dropped.
  * - Handlers run "inside" the message that triggered them: output they print (console.log) and

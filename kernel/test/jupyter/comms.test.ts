@@ -106,3 +106,36 @@ describe("CommManager", () => {
     assert.deepEqual(calls, ["second"]);
   });
 });
+
+describe("CommManager target loading", () => {
+  it("asks the loader for an unknown target before refusing, and serves what it registered", async () => {
+    const sent: string[] = [];
+    const asked: string[] = [];
+    const opened: string[] = [];
+    const manager: CommManager = new CommManager(
+      (type) => void sent.push(type),
+      () => {},
+      (name) => {
+        asked.push(name);
+        if (name === "lazy.target") manager.registerTarget(name, (c) => void opened.push(c.commId));
+      },
+    );
+    await manager.handleOpen({ comm_id: "c1", target_name: "lazy.target" }, []);
+    assert.deepEqual(opened, ["c1"]);
+    await assert.rejects(manager.handleOpen({ comm_id: "c2", target_name: "still.missing" }, []), /unknown target "still.missing" \(registered: "lazy.target"\)/);
+    await manager.handleOpen({ comm_id: "c3", target_name: "lazy.target" }, []);
+    assert.deepEqual(asked, ["lazy.target", "still.missing"]); // registered targets are not looked up again
+    assert.deepEqual(sent, ["comm_close"]);
+  });
+
+  it("logs a loader that throws and still answers with comm_close", async () => {
+    const logs: string[] = [];
+    const sent: string[] = [];
+    const manager = new CommManager((type) => void sent.push(type), (m) => void logs.push(m), () => {
+      throw new Error("cannot load");
+    });
+    await assert.rejects(manager.handleOpen({ comm_id: "c", target_name: "x" }, []), /unknown target "x"/);
+    assert.match(logs[0], /loading the code behind comm target "x" failed: Error: cannot load/);
+    assert.deepEqual(sent, ["comm_close"]);
+  });
+});
