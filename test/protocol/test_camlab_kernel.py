@@ -87,6 +87,13 @@ class CamlabKernelTests(unittest.TestCase):
         self.assertTrue(reply["found"])
         self.assertIn("max(...values: number[]): number", reply["data"]["text/plain"])
 
+    def test_user_expressions_are_evaluated_after_the_cell(self):
+        reply, _ = self.k.execute("const ue = 21;", user_expressions={"double": "ue * 2", "broken": "ue +* 2"})
+        self.assertEqual(reply["status"], "ok")
+        expr = reply["user_expressions"]
+        self.assertEqual(expr["double"], {"status": "ok", "data": {"text/plain": "42"}, "metadata": {}})
+        self.assertEqual((expr["broken"]["status"], expr["broken"]["ename"]), ("error", "SyntaxError"))
+
     def test_queued_cells_after_an_error_are_aborted(self):
         first = self.k.kc.execute('throw new Error("first")')
         second = self.k.kc.execute("1 + 1")

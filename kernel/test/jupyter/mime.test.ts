@@ -61,3 +61,25 @@ describe("normalizeBundle errors", () => {
     assert.throws(() => displayContent(v), /"metadata" must be a plain object/);
   });
 });
+
+describe("display() outside a kernel", () => {
+  it("prints the text form, returns a handle, and checks its options", async () => {
+    const { display, clearOutput, DisplayHandle } = await import("../../src/display");
+    const written: string[] = [];
+    const original = process.stdout.write;
+    process.stdout.write = ((chunk: string) => (written.push(String(chunk)), true)) as typeof process.stdout.write;
+    let handle: InstanceType<typeof DisplayHandle>;
+    try {
+      handle = display({ a: 1 }, { displayId: "d1" });
+      handle.update({ [Symbol.for("Jupyter.display")]: () => ({ "text/plain": "rich", "text/html": "<b>rich</b>" }) });
+      clearOutput();
+    } finally {
+      process.stdout.write = original;
+    }
+    assert.deepEqual(written, ["{ a: 1 }\n", "rich\n"]);
+    assert.equal(handle.displayId, "d1");
+    assert.throws(() => display(1, { displayId: "" }), /options.displayId must be a non-empty string/);
+    assert.throws(() => display(1, null as never), /second argument must be an options object/);
+    assert.throws(() => clearOutput("yes" as never), /"wait" must be a boolean/);
+  });
+});
