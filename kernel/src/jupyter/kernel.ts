@@ -456,14 +456,15 @@ export class Kernel implements KernelRuntime {
     const userExpressions = this.executor.evaluateExpressions(c.user_expressions);
     if (error) {
       this.publish("error", error);
-      this.reply(channel, msg, "execute_reply", { status: "error", execution_count: count, ...error, user_expressions: userExpressions, payload: [] });
       if (c.stop_on_error !== false) {
         // Like ipykernel: requests queued behind a failed cell are answered "aborted", not run.
         // One short pause first lets the socket loop pick up requests that already arrived
-        // while the cell ran (the cell may have blocked the event loop).
+        // while the cell ran (the cell may have blocked the event loop). It comes before the
+        // reply so that the reply and the idle status follow each other closely.
         await new Promise((resolve) => setTimeout(resolve, 10));
         for (const queued of this.shellQueue) if (queued.header.msg_type === "execute_request") this.aborted.add(queued);
       }
+      this.reply(channel, msg, "execute_reply", { status: "error", execution_count: count, ...error, user_expressions: userExpressions, payload: [] });
       return;
     }
     this.reply(channel, msg, "execute_reply", { status: "ok", execution_count: count, user_expressions: userExpressions, payload: [] });
