@@ -35,6 +35,10 @@ export class CellExecutor {
   private readonly locals: Record<string, unknown> = {};
   private readonly side = new SideModules();
   private interruptCurrent: ((err: Error) => void) | undefined;
+  /** A cell is being compiled or run (an interrupt then must not be lost). */
+  private busy = false;
+  /** An interrupt arrived while the cell was not interruptible yet (type-checking). */
+  private pendingInterrupt = false;
   private cellNumber = 0;
 
   constructor(
@@ -69,6 +73,17 @@ export class CellExecutor {
   }
 
   async execute(code: string): Promise<ExecuteOutcome> {
+    this.busy = true;
+    this.pendingInterrupt = false;
+    try {
+      return await this.executeNow(code);
+    } finally {
+      this.busy = false;
+      this.pendingInterrupt = false;
+    }
+  }
+
+  private async executeNow(code: string): Promise<ExecuteOutcome> {
     const meta = getCodeMetadata(code);
     if (meta.mode === "browser") {
       return { status: "error", error: new CompileError(["/** @browser */ cells are not supported by camlab: cells run in the kernel's node process"]) };
@@ -87,6 +102,11 @@ export class CellExecutor {
       this.prevDecl = converted.declOutput ?? "";
       return { status: "ok", hasValue: false };
     }
+    // Type-checking above is synchronous: a SIGINT that arrived meanwhile is still waiting in the
+    // event loop. One turn lets its handler run, so that interrupt is not lost (it would
+    // otherwise fire only after the cell, or never for an endless loop).
+    await new Promise((resolve) => setImmediate(resolve));
+    if (this.pendingInterrupt) return { status: "error", error: new KeyboardInterrupt() };
     const cellName = `cell[${++this.cellNumber}]`;
     const wrapped =
       (converted.hasToplevelAwait ? "(async function (exports, require) { " : "(function (exports, require) { ") +
@@ -112,17 +132,27 @@ export class CellExecutor {
     const interrupted = new Promise<never>((_, reject) => {
       this.interruptCurrent = reject;
     });
+    if (this.pendingInterrupt) this.interrupt();
     return Promise.race([promise, interrupted]).finally(() => {
       this.interruptCurrent = undefined;
     });
   }
 
-  /** Stops a cell waiting in `await` (a busy synchronous cell is stopped by SIGINT itself). */
+  /**
+   * Stops a cell waiting in `await`, or marks a cell still being type-checked so that it does not
+   * start. (A synchronous cell already running is stopped by SIGINT itself, via breakOnSigint.)
+   * Returns false when no cell is executing.
+   */
   interrupt(): boolean {
     const reject = this.interruptCurrent;
-    if (!reject) return false;
-    this.interruptCurrent = undefined;
-    reject(new KeyboardInterrupt());
+    if (reject) {
+      this.interruptCurrent = undefined;
+      this.pendingInterrupt = false;
+      reject(new KeyboardInterrupt());
+      return true;
+    }
+    if (!this.busy) return false;
+    this.pendingInterrupt = true;
     return true;
   }
 
