@@ -370,6 +370,17 @@ class ShutdownAndRestartTests(unittest.TestCase):
         finally:
             k.close()
 
+    def test_process_exit_in_a_cell_closes_the_kernel_cleanly_with_that_code(self):
+        k = KernelUnderTest()
+        try:
+            process = k.km.provisioner.process
+            k.kc.execute("process.exit(3)")
+            self.assertEqual(process.wait(timeout=15), 3)  # not 134: zeromq's worker was closed first
+            self.assertIn("process.exit(3) called", k.log())
+            self.assertNotIn("terminate called", k.log())
+        finally:
+            k.close()
+
 
 if __name__ == "__main__":
     unittest.main()

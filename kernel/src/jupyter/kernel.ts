@@ -147,6 +147,7 @@ export class Kernel implements KernelRuntime {
     this.executor = new CellExecutor(this.options.cwd, () => this.loadCamlab());
     this.captureOutput();
     this.installProcessHandlers();
+    this.guardProcessExit();
     setCurrentKernel(this);
     const g = globalThis as Record<string, unknown>;
     g.display = displayGlobal;
@@ -282,6 +283,21 @@ export class Kernel implements KernelRuntime {
     process.on("unhandledRejection", (reason) => this.reportStray("unhandled promise rejection", reason));
   }
 
+  /**
+   * process.exit() in a cell must not pull the process out from under zeromq (its heartbeat
+   * worker aborts the process then): close everything first, then exit with the code asked for.
+   */
+  private guardProcessExit(): void {
+    const realExit = process.exit.bind(process);
+    process.exit = ((code?: number | string | null) => {
+      this.log(`process.exit(${code ?? ""}) called: closing the kernel first`);
+      void this.stop().finally(() => realExit(code ?? undefined));
+    }) as typeof process.exit;
+    this.realExit = realExit;
+  }
+
+  private realExit: (code?: number | string) => never = process.exit.bind(process);
+
   private reportStray(kind: string, err: unknown): void {
     const e = toCellError(err);
     this.log(`${kind}: ${e.ename}: ${e.evalue}`);
@@ -350,7 +366,7 @@ export class Kernel implements KernelRuntime {
     }
     if (exitAfter) {
       await this.stop();
-      process.exit(0);
+      this.realExit(0);
     }
   }
 
