@@ -9,3 +9,4 @@ export * from "./models";
 export * from "./data";
 export * from "./display";
 export * from "./session";
+export * from "./views";

@@ -1,1 +1,15 @@
-export {};
+// The kernel session: bound models kept resident for live widgets (registry with a byte budget
+// and LRU eviction) and the "camlab.session" comm target that serves them. Importing camlab in a
+// kernel registers the target, so widgets of a reopened notebook get a clear answer even before
+// any cell ran.
+import { currentSession } from "./session";
+
+export { Session, currentSession, type SessionStats } from "./session";
+export { BoundModel, type BindOptions } from "./bound";
+export { TensorRegistry, DEFAULT_BUDGET_BYTES, tensorBytes, type Lookup, type RegistryEntry } from "./registry";
+export { HandleGone, SESSION_CAM_METHODS, sortChannels, runOp, type OpOutcome, type SessionFacts } from "./handlers";
+export { serveRequest, type ReplyChannel, type OpDispatcher } from "./server";
+export { parseRequest, BadRequest, MAX_PAGE_CHANNELS, MAX_TOPK } from "./validate";
+export { quantizeMap, quantizeChannels, type Quantized } from "./quantize";
+
+currentSession();

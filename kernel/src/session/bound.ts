@@ -1,0 +1,234 @@
+// A bound model: what one display keeps resident in the session registry — the model (owned by
+// the user's cell; referenced, not copied), its own copy of the input, and caches filled on
+// demand (layer activations on the backend, channel statistics and CAM maps on the host). Every
+// tensor here is owned by the entry and freed by release(), which the registry calls on eviction.
+import * as tf from "@tensorflow/tfjs";
+import { cam } from "../cam/base";
+import { topK } from "../cam/predictions";
+import { describeLayers, findLayer, layerOutputShape, spatialLayerNames, type AnyModel } from "../engine/model";
+import { FeatureExtractor } from "../hooks/extractor";
+import { runModel } from "../hooks/run";
+import type { ChannelSummary, LayerInfo, Prediction } from "../protocol";
+import { quantizeMap, type Quantized } from "./quantize";
+import { tensorBytes } from "./registry";
+
+export interface BindOptions {
+  /** Class names for predictions and CAM labels. */
+  labels?: readonly string[];
+  /** Shown as the model's name (default: the model's own name). */
+  modelName?: string;
+}
+
+/** Most CAM maps kept per bound input (each is feature-map sized: a few KB). */
+const CAM_CACHE_ENTRIES = 64;
+
+export class BoundModel {
+  readonly modelName: string;
+  readonly labels: readonly string[] | null;
+  /** The input batch [1, ...] owned by this entry; null when only the model is bound. */
+  readonly input: tf.Tensor | null;
+  private readonly activations = new Map<string, tf.Tensor3D>();
+  private readonly summaries = new Map<string, ChannelSummary[]>();
+  private readonly camWeightCache = new Map<string, Float32Array | null>();
+  private readonly camCache = new Map<string, Quantized>();
+  private predictionCache: Prediction[] | null = null;
+  private layerCache: LayerInfo[] | null = null;
+  private released = false;
+  /** Called when the entry's backend memory changes (the registry re-applies its budget). */
+  onResize: (bytes: number) => void = () => {};
+
+  constructor(readonly model: AnyModel, input: tf.Tensor | null, options: BindOptions = {}) {
+    this.modelName = options.modelName ?? (model as { name?: string }).name ?? "model";
+    this.labels = options.labels ? [...options.labels] : null;
+    if (input != null) {
+      if (input.shape[0] !== 1) {
+        throw new Error(`camlab: a display binds ONE input, got a batch of ${input.shape[0]} (shape [${input.shape.join(", ")}]); pass one image, e.g. tf.slice(batch, [i], [1])`);
+      }
+      this.input = tf.keep(input.clone());
+    } else {
+      this.input = null;
+    }
+  }
+
+  /** Backend bytes owned: the input copy and cached activations. */
+  get bytes(): number {
+    return tensorBytes([...(this.input ? [this.input] : []), ...this.activations.values()]);
+  }
+
+  requireInput(what: string): tf.Tensor {
+    if (this.released) throw new Error("this session entry was released");
+    if (this.input == null) throw new Error(`${what} needs an input bound to the display; this one shows the model only (pass an input to showLayers)`);
+    return this.input;
+  }
+
+  /** Protocol layer rows (output shapes without the batch dimension). */
+  layers(): LayerInfo[] {
+    if (!this.layerCache) {
+      const spatial = new Set(spatialLayerNames(this.model));
+      this.layerCache = describeLayers(this.model).map((l) => ({
+        name: l.name,
+        className: l.className,
+        outputShape: l.outputShape ? l.outputShape.slice(1) : [],
+        params: l.params,
+        trainable: l.trainable,
+        inbound: l.inbound,
+        spatial: spatial.has(l.name) && (l.outputShape == null || l.outputShape.length === 4),
+      }));
+    }
+    return this.layerCache;
+  }
+
+  /**
+   * The layer's output for the bound input as [height, width, channels] (rank-3 outputs
+   * [batch, time, channels] become [1, time, channels]; vectors [batch, units] become [1, 1, units]).
+   * Cached on the backend; the entry's byte count grows by its size.
+   */
+  activation(layer: string): tf.Tensor3D {
+    const cached = this.activations.get(layer);
+    if (cached) return cached;
+    const input = this.requireInput("activations");
+    findLayer(this.model, layer); // a wrong name fails here, listing the closest names
+    const extractor = new FeatureExtractor(this.model, layer);
+    try {
+      const { features } = extractor.extract(input);
+      const out = features[layer];
+      const shape = out.shape;
+      let hwc: [number, number, number];
+      if (shape.length === 4) hwc = [shape[1], shape[2], shape[3]];
+      else if (shape.length === 3) hwc = [1, shape[1], shape[2]];
+      else if (shape.length === 2) hwc = [1, 1, shape[1]];
+      else throw new Error(`layer "${layer}" outputs shape [${shape.join(", ")}]: it has no channel axis to show as tiles`);
+      const act = tf.keep(tf.reshape(out, hwc)) as tf.Tensor3D;
+      this.activations.set(layer, act);
+      this.onResize(this.bytes);
+      return act;
+    } finally {
+      extractor.dispose();
+    }
+  }
+
+  /** Per-channel mean, max and sparsity (and the Grad-CAM weight when known); one read. */
+  async channelSummaries(layer: string, withCamWeight = false): Promise<ChannelSummary[]> {
+    let rows = this.summaries.get(layer);
+    if (!rows) {
+      const act = this.activation(layer);
+      const stats = tf.tidy(() => tf.stack([tf.mean(act, [0, 1]), tf.max(act, [0, 1]), tf.mean(tf.cast(tf.equal(act, 0), "float32"), [0, 1])]));
+      let values: Float32Array;
+      try {
+        values = (await stats.data()) as Float32Array;
+      } finally {
+        stats.dispose();
+      }
+      const c = act.shape[2];
+      rows = Array.from({ length: c }, (_, i) => ({ index: i, mean: values[i], max: values[c + i], sparsity: values[2 * c + i] }));
+      this.summaries.set(layer, rows);
+    }
+    if (withCamWeight) {
+      const w = await this.camWeights(layer);
+      if (w) rows.forEach((r, i) => (r.camWeight = w[i]));
+    }
+    return rows;
+  }
+
+  /**
+   * Grad-CAM channel weights alpha_k of the layer for the top-1 class, or null when the layer has
+   * no spatial map or the model no class output (the browser then cannot sort by them).
+   */
+  async camWeights(layer: string): Promise<Float32Array | null> {
+    if (this.camWeightCache.has(layer)) return this.camWeightCache.get(layer)!;
+    const input = this.requireInput("Grad-CAM channel weights");
+    let weights: Float32Array | null = null;
+    // GraphModel nodes have no static shape: try, and treat a failure as "not spatial".
+    const shape = layerOutputShape(findLayer(this.model, layer));
+    const spatial = shape == null || shape.length === 4;
+    if (spatial && (await this.predictions(1)).length > 0) {
+      try {
+        const result = await cam(this.model, input, { method: "gradcam", layer });
+        try {
+          weights = result.weights ? ((await result.weights.data()) as Float32Array) : null;
+        } finally {
+          result.dispose();
+        }
+      } catch {
+        weights = null; // e.g. a GraphModel node whose map is not spatial after all
+      }
+    }
+    this.camWeightCache.set(layer, weights);
+    return weights;
+  }
+
+  /** Top-k predictions of the bound input (empty when the output is not [1, classes]). */
+  async predictions(k: number): Promise<Prediction[]> {
+    if (!this.predictionCache) {
+      const input = this.requireInput("predictions");
+      const output = tf.tidy(() => runModel(this.model, input));
+      try {
+        if (output.rank !== 2) {
+          this.predictionCache = [];
+        } else {
+          const all = await topK(output, output.shape[1] as number, this.labels ?? undefined);
+          this.predictionCache = all[0].map((p) => ({ index: p.classIndex, label: p.label ?? `class ${p.classIndex}`, probability: p.probability }));
+        }
+      } finally {
+        output.dispose();
+      }
+    }
+    return this.predictionCache.slice(0, k);
+  }
+
+  /** Number of classes of the model output (0 when it is not [1, classes]). */
+  async classCount(): Promise<number> {
+    return (await this.predictions(Number.MAX_SAFE_INTEGER)).length;
+  }
+
+  label(classIndex: number): string {
+    return this.labels?.[classIndex] ?? `class ${classIndex}`;
+  }
+
+  /**
+   * The CAM of one method / layer / class at feature-map resolution, scaled to [0, 1] and
+   * quantized. Host-cached (a few KB each), so switching back to a class costs no compute.
+   */
+  async camMap(method: string, layer: string, classIndex: number): Promise<Quantized> {
+    const key = JSON.stringify([method, layer, classIndex]);
+    const hit = this.camCache.get(key);
+    if (hit) {
+      this.camCache.delete(key); // re-insert: Map order is the LRU order
+      this.camCache.set(key, hit);
+      return hit;
+    }
+    const input = this.requireInput("a CAM");
+    const result = await cam(this.model, input, { method: method as never, layer, target: classIndex });
+    let q: Quantized;
+    try {
+      const unit = tf.tidy(() => {
+        const raw = tf.squeeze(result.raw, [0]) as tf.Tensor2D;
+        const lo = tf.min(raw);
+        const span = tf.sub(tf.max(raw), lo);
+        // A map that is zero everywhere stays zero (nothing in this layer supports the class).
+        return tf.div(tf.sub(raw, lo), tf.maximum(span, 1e-12)) as tf.Tensor2D;
+      });
+      try {
+        q = await quantizeMap(unit);
+      } finally {
+        unit.dispose();
+      }
+    } finally {
+      result.dispose();
+    }
+    this.camCache.set(key, q);
+    while (this.camCache.size > CAM_CACHE_ENTRIES) this.camCache.delete(this.camCache.keys().next().value as string);
+    return q;
+  }
+
+  /** Frees the input copy and every cached tensor; idempotent. */
+  release(): void {
+    if (this.released) return;
+    this.released = true;
+    this.input?.dispose();
+    for (const t of this.activations.values()) t.dispose();
+    this.activations.clear();
+    this.summaries.clear();
+    this.camCache.clear();
+  }
+}

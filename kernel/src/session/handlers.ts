@@ -1,0 +1,132 @@
+// The session operations: one function per named op of the "camlab.session" protocol, each
+// answering from a bound model with the minimum the widget needs — numbers as JSON, pixels as
+// uint8 buffers at feature-map resolution. Arguments arrive validated in form (validate.ts);
+// here they are checked against the model (layer exists, channel in range, class in range).
+import * as tf from "@tensorflow/tfjs";
+import { backendInfo } from "../engine/backend";
+import { findLayer } from "../engine/model";
+import { CAM_METHODS } from "../cam/registry";
+import type { ChannelSortKey, ChannelSummary, OpArgs, OpName, OpResults } from "../protocol";
+import type { BoundModel } from "./bound";
+import { quantizeChannels, quantizeMap } from "./quantize";
+import { BadRequest } from "./validate";
+
+/** The handle is not (or no longer) in the registry. */
+export class HandleGone extends Error {
+  constructor(readonly code: "evicted" | "unknown_handle", message: string) {
+    super(message);
+  }
+}
+
+export interface OpOutcome<K extends OpName = OpName> {
+  result: OpResults[K];
+  buffers: ArrayBufferView[];
+}
+
+/** Facts about the session itself (not about one bound model). */
+export interface SessionFacts {
+  kernelInstance: string;
+  registryBytes: number;
+  registryBudgetBytes: number;
+  handles: number;
+}
+
+/** Methods a widget may ask for by name (the selectors offer these). */
+export const SESSION_CAM_METHODS: readonly string[] = Object.keys(CAM_METHODS);
+
+function checkLayer(bound: BoundModel, layer: string, op: string): void {
+  try {
+    findLayer(bound.model, layer);
+  } catch (e) {
+    throw new BadRequest(`${op}: ${(e as Error).message}`);
+  }
+}
+
+/**
+ * Orders channels for paging: "index" ascending; statistics descending with ties by index;
+ * channels lacking the statistic last (the extension sorts its snapshots the same way).
+ */
+export function sortChannels(rows: readonly ChannelSummary[], key: ChannelSortKey): ChannelSummary[] {
+  const copy = [...rows];
+  if (key === "index") return copy.sort((a, b) => a.index - b.index);
+  return copy.sort((a, b) => {
+    const x = a[key], y = b[key];
+    const xs = typeof x === "number" && Number.isFinite(x), ys = typeof y === "number" && Number.isFinite(y);
+    if (xs !== ys) return xs ? -1 : 1;
+    if (xs && ys && x !== y) return (y as number) - (x as number);
+    return a.index - b.index;
+  });
+}
+
+type Handler<K extends OpName> = (bound: BoundModel, args: OpArgs[K], facts: SessionFacts) => Promise<OpOutcome<K>>;
+
+const handlers: { [K in OpName]: Handler<K> } = {
+  async "session.info"(_bound, _args, facts) {
+    const info = await backendInfo();
+    const mem = tf.memory();
+    return {
+      result: {
+        kernelInstance: facts.kernelInstance,
+        backend: info.name,
+        ...(info.device ? { device: info.device } : {}),
+        numTensors: mem.numTensors,
+        numBytes: mem.numBytes,
+        registryBytes: facts.registryBytes,
+        registryBudgetBytes: facts.registryBudgetBytes,
+        handles: facts.handles,
+      },
+      buffers: [],
+    };
+  },
+
+  async "layers.describe"(bound) {
+    return { result: { layers: bound.layers() }, buffers: [] };
+  },
+
+  async "activations.page"(bound, { layer, offset, count, sort }) {
+    checkLayer(bound, layer, "activations.page");
+    const act = bound.activation(layer);
+    const [h, w, c] = act.shape;
+    if (offset >= c) throw new BadRequest(`activations.page: offset ${offset} is past the last channel; layer "${layer}" has ${c} channels (offsets 0–${c - 1})`);
+    const key = sort ?? "index";
+    const rows = sortChannels(await bound.channelSummaries(layer, key === "camWeight"), key);
+    const page = rows.slice(offset, offset + count);
+    const { headers, bytes } = await quantizeChannels(act, page.map((r) => r.index));
+    return { result: { layer, shape: [h, w, c], channels: page, tiles: headers }, buffers: [bytes] };
+  },
+
+  async "activations.channel"(bound, { layer, channel }) {
+    checkLayer(bound, layer, "activations.channel");
+    const act = bound.activation(layer);
+    const c = act.shape[2];
+    if (channel >= c) throw new BadRequest(`activations.channel: channel ${channel} does not exist; layer "${layer}" has ${c} channels (0–${c - 1})`);
+    const map = tf.tidy(() => tf.squeeze(tf.slice(act, [0, 0, channel], [-1, -1, 1]), [2]) as tf.Tensor2D);
+    try {
+      const q = await quantizeMap(map);
+      return { result: { layer, channel, ...q.header }, buffers: [q.bytes] };
+    } finally {
+      map.dispose();
+    }
+  },
+
+  async "cam.compute"(bound, { method, layer, classIndex }) {
+    if (!SESSION_CAM_METHODS.includes(method)) {
+      throw new BadRequest(`cam.compute: unknown method "${method}"; known methods: ${SESSION_CAM_METHODS.join(", ")}`);
+    }
+    checkLayer(bound, layer, "cam.compute");
+    const classes = await bound.classCount();
+    if (classes === 0) throw new BadRequest("cam.compute: the model's output is not [batch, classes], so there is no class to pick; compute this CAM in a cell with a target function");
+    if (classIndex >= classes) throw new BadRequest(`cam.compute: class ${classIndex} does not exist; the model has ${classes} classes (0–${classes - 1})`);
+    const q = await bound.camMap(method, layer, classIndex);
+    return { result: { method, layer, classIndex, label: bound.label(classIndex), ...q.header }, buffers: [q.bytes] };
+  },
+
+  async "predictions.topk"(bound, { k }) {
+    return { result: { predictions: await bound.predictions(k) }, buffers: [] };
+  },
+};
+
+/** Runs one validated operation against a bound model. */
+export function runOp<K extends OpName>(op: K, bound: BoundModel, args: OpArgs[K], facts: SessionFacts): Promise<OpOutcome<K>> {
+  return (handlers[op] as Handler<K>)(bound, args, facts);
+}

@@ -1,0 +1,101 @@
+// The activation browser display: one layer's channels for the bound input as small tiles
+// (first page in the snapshot; the widget pages through the rest over the session), per-channel
+// statistics for sorting, and a histogram of all values.
+import * as tf from "@tensorflow/tfjs";
+import type { DisplayHandle } from "../display/display";
+import { findLayer, type AnyModel } from "../engine/model";
+import { checkModelArg } from "../hooks/run";
+import { ACTIVATIONS_MIME, PROTOCOL_VERSION, type ActivationsPayload } from "../protocol";
+import { quantizeChannels } from "../session/quantize";
+import { currentSession } from "../session/session";
+import { batchOfOne } from "./image";
+import { dequantize, toQuantizedImage } from "./quantized";
+import { colorize, montage, pngBase64 } from "./raster";
+import { CamlabView, sessionRef } from "./view";
+
+export interface ActivationsOptions {
+  /** Class names (used when the widget links to CAMs). */
+  labels?: readonly string[];
+  /** Histogram bins (default 40). */
+  bins?: number;
+  modelName?: string;
+}
+
+/** Tiles per page: as many as fit in 56 KB, at most 48 (the extension's rule, so pages line up). */
+export function pageSizeFor(height: number, width: number): number {
+  return Math.max(1, Math.min(48, Math.floor((56 * 1024) / Math.max(1, height * width))));
+}
+
+/** Histogram of every value of `x` with equal-width bins between its min and max; one read. */
+export async function histogram(x: tf.Tensor, bins: number): Promise<{ edges: number[]; counts: number[] }> {
+  if (!Number.isInteger(bins) || bins < 1 || bins > 1000) throw new Error(`camlab: histogram bins must be an integer from 1 to 1000, got ${bins}`);
+  // Counts of values below each inner edge, by comparison on the backend (no host copy of x).
+  const stats = tf.tidy(() => {
+    const flat = tf.reshape(x, [-1]);
+    const lo = tf.min(flat), hi = tf.max(flat);
+    const step = tf.div(tf.sub(hi, lo), bins);
+    const below = Array.from({ length: bins - 1 }, (_, i) => tf.sum(tf.cast(tf.less(flat, tf.add(lo, tf.mul(step, i + 1))), "int32")).cast("float32"));
+    return tf.stack([lo, hi, ...below]);
+  });
+  let v: Float32Array;
+  try {
+    v = (await stats.data()) as Float32Array;
+  } finally {
+    stats.dispose();
+  }
+  const [lo, hi] = [v[0], v[1]];
+  const edges = Array.from({ length: bins + 1 }, (_, i) => lo + ((hi - lo) * i) / bins);
+  const cumulative = [0, ...Array.from(v.subarray(2)), x.size];
+  const counts = Array.from({ length: bins }, (_, i) => cumulative[i + 1] - cumulative[i]);
+  return { edges, counts };
+}
+
+export class ActivationsView extends CamlabView<ActivationsPayload> {}
+
+export async function activationsView(model: AnyModel, input: tf.Tensor, layer: string, options: ActivationsOptions = {}): Promise<ActivationsView> {
+  checkModelArg(model, "activationsView");
+  if (typeof layer !== "string") throw new TypeError(`camlab.activationsView: layer must be a layer name (string), got ${layer === null ? "null" : typeof layer}`);
+  findLayer(model, layer);
+  const session = currentSession();
+  const batch = batchOfOne(model, input, "activationsView");
+  let handle: string;
+  try {
+    handle = session.bind(model, batch, { labels: options.labels, modelName: options.modelName });
+  } finally {
+    if (batch !== input) batch.dispose();
+  }
+  try {
+    const bound = session.lookup(handle);
+    const act = bound.activation(layer);
+    const [h, w, c] = act.shape;
+    const channels = await bound.channelSummaries(layer, true);
+    const pageSize = pageSizeFor(h, w);
+    const first = channels.slice(0, pageSize).map((r) => r.index);
+    const { headers, bytes } = await quantizeChannels(act, first);
+    const tiles = headers.map((hd, i) => toQuantizedImage({ header: hd, bytes }, bytes.subarray(i * h * w, (i + 1) * h * w)));
+    const hist = await histogram(act, options.bins ?? 40);
+    const scale = Math.max(1, Math.ceil(32 / Math.max(h, w)));
+    const png = pngBase64(montage(headers.map((hd, i) => colorize(dequantize(hd, bytes.subarray(i * h * w, (i + 1) * h * w)), h, w)), 8, scale));
+    const strongest = [...channels].sort((a, b) => b.mean - a.mean).slice(0, 5);
+    const text = `activations of ${layer}: ${h}×${w}×${c}; strongest channels by mean: ` + strongest.map((s) => `#${s.index} (${s.mean.toPrecision(3)})`).join(", ");
+    return new ActivationsView(ACTIVATIONS_MIME, {
+      version: PROTOCOL_VERSION,
+      session: sessionRef(handle),
+      layer,
+      shape: [h, w, c],
+      channels,
+      tileChannels: first,
+      tiles,
+      pageSize,
+      histogram: hist,
+    }, png, text);
+  } catch (e) {
+    session.evict(handle);
+    throw e;
+  }
+}
+
+/** Shows the activation browser of one layer in the cell's output. */
+export async function showActivations(model: AnyModel, input: tf.Tensor, layer: string, options: ActivationsOptions = {}): Promise<DisplayHandle> {
+  return (await activationsView(model, input, layer, options)).show();
+}

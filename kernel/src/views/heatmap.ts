@@ -1,0 +1,94 @@
+// The heatmap overlay display: the input with a CAM blended on top, the top-k predictions, and a
+// session handle so the widget can ask for another class / method / layer. The CAM travels at
+// feature-map resolution; the browser upsamples and colours it.
+import type * as tf from "@tensorflow/tfjs";
+import { CAM_METHODS, type CamMethodName } from "../cam/registry";
+import { defaultCamLayer, findLayer, spatialLayerNames, type AnyModel } from "../engine/model";
+import { checkModelArg } from "../hooks/run";
+import { HEATMAP_MIME, PROTOCOL_VERSION, type HeatmapPayload } from "../protocol";
+import { currentSession } from "../session/session";
+import { batchOfOne, imageToRgb } from "./image";
+import { dequantize, toQuantizedImage } from "./quantized";
+import { overlay, pngBase64 } from "./raster";
+import { CamlabView, sessionRef } from "./view";
+import type { DisplayHandle } from "../display/display";
+
+export interface HeatmapOptions {
+  /** CAM method (default "gradcam"). */
+  method?: CamMethodName;
+  /** Layer to explain (default: the last layer with a spatial output). */
+  layer?: string;
+  /** Class to explain (default: the top-1 prediction). */
+  classIndex?: number;
+  /** Class names, e.g. the `labels` of loadMobileNetV2(). */
+  labels?: readonly string[];
+  /** The picture to draw on, [h, w, 3] with values 0–255 or 0–1 (default: the model input). */
+  image?: tf.Tensor;
+  /** Predictions listed (default 5). */
+  topK?: number;
+  /** Also compute the CAMs of the other listed classes now, so clicking one answers at once (default true). */
+  prefetch?: boolean;
+  /** Name shown for the model. */
+  modelName?: string;
+}
+
+export class HeatmapView extends CamlabView<HeatmapPayload> {}
+
+export async function heatmapView(model: AnyModel, input: tf.Tensor, options: HeatmapOptions = {}): Promise<HeatmapView> {
+  checkModelArg(model, "heatmapView");
+  const method = options.method ?? "gradcam";
+  if (!(method in CAM_METHODS)) throw new Error(`camlab.heatmapView: unknown method "${method}"; known methods: ${Object.keys(CAM_METHODS).join(", ")}`);
+  const layer = options.layer ?? defaultCamLayer(model);
+  findLayer(model, layer);
+  const session = currentSession();
+  const batch = batchOfOne(model, input, "heatmapView");
+  let handle: string;
+  try {
+    handle = session.bind(model, batch, { labels: options.labels, modelName: options.modelName });
+  } finally {
+    if (batch !== input) batch.dispose();
+  }
+  try {
+    const bound = session.lookup(handle);
+    const k = options.topK ?? 5;
+    const predictions = await bound.predictions(k);
+    const classCount = await bound.classCount();
+    if (predictions.length === 0) throw new Error("camlab.heatmapView: the model's output is not [batch, classes]; use camlab.cam with a target function for other outputs");
+    const classIndex = options.classIndex ?? predictions[0].index;
+    if (!Number.isInteger(classIndex) || classIndex < 0 || classIndex >= classCount) {
+      throw new Error(`camlab.heatmapView: classIndex must be an integer from 0 to ${classCount - 1}, got ${classIndex}`);
+    }
+    const q = await bound.camMap(method, layer, classIndex);
+    if (options.prefetch !== false) {
+      for (const p of predictions) if (p.index !== classIndex) await bound.camMap(method, layer, p.index);
+    }
+    const rgb = await imageToRgb(options.image ?? bound.input!, "heatmapView");
+    const camValues = dequantize(q.header, q.bytes);
+    const png = pngBase64(overlay(rgb, camValues, q.header.height, q.header.width, 0.5));
+    const label = bound.label(classIndex);
+    const prob = (await bound.predictions(classCount)).find((p) => p.index === classIndex)!.probability;
+    const text = `${method} heatmap of "${label}" (class ${classIndex}, p=${prob.toFixed(3)}) at layer ${layer}; top-${predictions.length}: ` +
+      predictions.map((p) => `${p.label} ${p.probability.toFixed(3)}`).join(", ");
+    const layers = spatialLayerNames(model);
+    return new HeatmapView(HEATMAP_MIME, {
+      version: PROTOCOL_VERSION,
+      session: sessionRef(handle),
+      image: { width: rgb.width, height: rgb.height, data: Buffer.from(rgb.data).toString("base64") },
+      cam: toQuantizedImage(q),
+      method,
+      layer,
+      classIndex,
+      predictions,
+      methods: Object.keys(CAM_METHODS),
+      layers: layers.includes(layer) ? layers : [...layers, layer],
+    }, png, text);
+  } catch (e) {
+    session.evict(handle);
+    throw e;
+  }
+}
+
+/** Shows the heatmap overlay in the cell's output (one call, like Python's show_*). */
+export async function showHeatmap(model: AnyModel, input: tf.Tensor, options: HeatmapOptions = {}): Promise<DisplayHandle> {
+  return (await heatmapView(model, input, options)).show();
+}

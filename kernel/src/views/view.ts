@@ -1,0 +1,47 @@
+// What every camlab display has in common: a MIME bundle with the widget's JSON snapshot (its
+// session handle inside), an image/png for viewers without the extension and a text/plain line.
+// The snapshot is computed once, when the view is made; live widgets ask the session for more.
+import { display, type DisplayHandle } from "../display/display";
+import { JUPYTER_DISPLAY, type DisplayResult } from "../display/mime";
+import type { SessionRef } from "../protocol";
+import { currentSession } from "../session/session";
+
+export abstract class CamlabView<P extends { session: SessionRef | null }> {
+  constructor(
+    /** The MIME type the JupyterLab extension renders. */
+    readonly mimeType: string,
+    /** The static snapshot (what a saved notebook keeps). */
+    readonly payload: P,
+    /** base64 PNG fallback. */
+    readonly png: string,
+    /** text/plain fallback. */
+    readonly text: string,
+  ) {}
+
+  /** Registry handle of the resident model + input ("h7"), or null for a snapshot-only view. */
+  get handle(): string | null {
+    return this.payload.session?.handle ?? null;
+  }
+
+  /** Frees the session's resident tensors for this view now (its widget will say "recompute"). */
+  release(): boolean {
+    return this.handle ? currentSession().evict(this.handle) : false;
+  }
+
+  [JUPYTER_DISPLAY](): DisplayResult {
+    return { [this.mimeType]: this.payload, "image/png": this.png, "text/plain": this.text };
+  }
+
+  toString(): string {
+    return this.text;
+  }
+
+  /** Shows the view in the current cell's output. */
+  show(): DisplayHandle {
+    return display(this);
+  }
+}
+
+export function sessionRef(handle: string): SessionRef {
+  return { handle, kernelInstance: currentSession().kernelInstance };
+}
