@@ -1,0 +1,148 @@
+// The three camlab widgets in real JupyterLab + Chromium, fed by a real camlab kernel session:
+// non-blank canvases (pixel statistics), layer → activation grid, class click → new heatmap
+// pixels, an evicted handle → the recompute message, strings from the kernel shown as text, and
+// after a kernel shutdown + reload, the static snapshots. Screenshots go to .test-artifacts/browser.
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+import {
+  canvasStats,
+  openLab,
+  openNotebook,
+  runAllCells,
+  saveNotebook,
+  screenshot,
+  shutdownKernel,
+  startLab,
+  timeToCanvasChange,
+  waitInPage,
+} from "./harness.mjs";
+import { EVIL_LAYER, widgetsNotebook } from "./fixtures/widgets-notebook.mjs";
+
+let lab;
+let page;
+let errors;
+let cells;
+
+const W = (kind, nth = 0) => `[data-testid="camlab-${kind}"] >> nth=${nth}`;
+
+function outputMimes(cell) {
+  return cell.outputs.flatMap((o) => Object.keys(o.data ?? {}));
+}
+
+function errorOutputs(cells) {
+  return cells.flatMap((c) => c.outputs.filter((o) => o.output_type === "error").map((o) => `${o.ename}: ${o.evalue}`));
+}
+
+before(async () => {
+  lab = await startLab({ label: "widgets", notebooks: { "widgets.ipynb": widgetsNotebook() } });
+  ({ page, errors } = await lab.newPage());
+  await openLab(page, lab);
+  await openNotebook(page, "widgets.ipynb");
+  cells = await runAllCells(page, { timeoutMs: 600_000 });
+});
+
+after(async () => {
+  await lab?.stop();
+});
+
+test("every cell runs and each display carries its camlab MIME type with PNG and text fallbacks", () => {
+  assert.deepEqual(errorOutputs(cells), []);
+  const expect = [[], ["heatmap"], ["layers"], ["activations"], ["heatmap"], ["layers", "heatmap"]];
+  expect.forEach((kinds, i) => {
+    const mimes = outputMimes(cells[i]);
+    for (const kind of kinds) assert.ok(mimes.includes(`application/vnd.camlab.${kind}+json`), `cell ${i} shows ${kind} (got ${mimes})`);
+    if (kinds.length) assert.ok(mimes.includes("image/png") && mimes.includes("text/plain"), `cell ${i} has fallbacks`);
+  });
+});
+
+test("the three widgets go live and draw non-blank canvases", async () => {
+  await waitInPage(page, () => {
+    const live = (k) => [...document.querySelectorAll(`[data-testid="camlab-${k}"]`)].filter((n) => n.dataset.state === "live").length;
+    return live("heatmap") >= 1 && live("layers") >= 2 && live("activations") >= 1;
+  }, undefined, { timeoutMs: 60_000 });
+  const heat = await canvasStats(page, '[data-testid="camlab-heatmap"][data-state="live"] [data-testid="camlab-heatmap-canvas"]');
+  assert.ok(heat.length >= 1, "a heatmap canvas");
+  assert.ok(heat[0].width >= 100 && !heat[0].blank && heat[0].stdLuma > 10 && heat[0].distinctColors > 50, `heatmap pixels: ${JSON.stringify(heat[0])}`);
+  const tiles = await canvasStats(page, '[data-testid="camlab-activations"] [data-testid="camlab-tile-canvas"]');
+  assert.ok(tiles.length >= 8, `activation tiles (${tiles.length})`);
+  const drawn = tiles.filter((t) => !t.blank && t.stdLuma > 1);
+  assert.ok(drawn.length >= tiles.length * 0.8, `most tiles show structure (${drawn.length}/${tiles.length})`);
+  await screenshot(page, "widgets-heatmap", { selector: '[data-testid="camlab-heatmap"]' });
+  await screenshot(page, "widgets-activations", { selector: '[data-testid="camlab-activations"]' });
+});
+
+test("selecting a layer in the layer browser shows its activation grid", async () => {
+  const layers = page.locator(W("layers"));
+  await layers.scrollIntoViewIfNeeded();
+  await layers.locator('[data-testid="camlab-layer-item"][data-layer="block_6_expand_relu"]').click();
+  await waitInPage(page, () => {
+    const root = document.querySelector('[data-testid="camlab-layers"]');
+    return root && root.querySelectorAll('[data-testid="camlab-tile-canvas"]').length > 0 && root.querySelector(".camlab-layer-detail")?.textContent.includes("block_6_expand_relu");
+  }, undefined, { timeoutMs: 60_000 });
+  const stats = await canvasStats(page, '[data-testid="camlab-layers"] [data-testid="camlab-tile-canvas"]');
+  assert.ok(stats.length >= 8 && stats.filter((s) => !s.blank).length >= stats.length * 0.8, `tiles of block_6_expand_relu: ${stats.length}`);
+  const health = await page.locator(W("layers")).locator(`[data-testid="camlab-health-badge"]`).count();
+  assert.equal(health, 0, "MobileNetV2's gradients are healthy: no badges");
+  await screenshot(page, "widgets-layers", { selector: '[data-testid="camlab-layers"]' });
+});
+
+test("clicking another class recomputes the heatmap: its pixels change", async () => {
+  const root = '[data-testid="camlab-heatmap"][data-state="live"]';
+  const before = (await canvasStats(page, `${root} [data-testid="camlab-heatmap-canvas"]`))[0];
+  const current = await page.locator(`${root} >> nth=0`).evaluate((n) => n.querySelector('[aria-selected="true"][data-testid="camlab-class-item"], .camlab-class-item--selected')?.dataset.classIndex ?? null);
+  const other = await page.locator(`${root} >> nth=0`).evaluate((n, current) => [...n.querySelectorAll('[data-testid="camlab-class-item"]')].map((c) => c.dataset.classIndex).find((i) => i !== current), current);
+  assert.ok(other != null, "another class to click");
+  const ms = await timeToCanvasChange(page, `${root} [data-testid="camlab-heatmap-canvas"]`, new Function(`return document.querySelector('${root} [data-testid="camlab-class-item"][data-class-index="${other}"]').click();`));
+  const after = (await canvasStats(page, `${root} [data-testid="camlab-heatmap-canvas"]`))[0];
+  assert.notEqual(after.hash, before.hash, "the heatmap's pixels changed");
+  assert.ok(!after.blank);
+  const bytes = await page.locator(`${root} >> nth=0`).evaluate((n) => Number(n.dataset.lastBytes));
+  console.log(`class switch: canvas changed after ${ms.toFixed(1)} ms, ${bytes} bytes received`);
+  await screenshot(page, "widgets-heatmap-other-class", { selector: root });
+});
+
+test("a display whose tensors were evicted says to recompute", async () => {
+  const evicted = page.locator('[data-testid="camlab-heatmap"] >> nth=1');
+  await waitInPage(page, () => document.querySelectorAll('[data-testid="camlab-heatmap"]')[1]?.dataset.state === "recompute", undefined, { timeoutMs: 60_000 });
+  const text = await evicted.locator('[data-testid="camlab-status"]').textContent();
+  assert.match(text, /Recompute needed/);
+  assert.match(text, /re-run the cell/);
+  const stats = await canvasStats(page, '[data-testid="camlab-heatmap"]:nth-of-type(1) [data-testid="camlab-heatmap-canvas"]');
+  assert.ok(stats.every((s) => !s.blank), "the snapshot stays visible");
+  await screenshot(page, "widgets-evicted", { selector: '[data-testid="camlab-heatmap"] >> nth=1' });
+});
+
+test("strings from the kernel are shown as text, never as HTML", async () => {
+  const evil = page.locator(W("layers", 1));
+  const names = await evil.locator('[data-testid="camlab-layer-item"]').evaluateAll((items) => items.map((i) => i.dataset.layer));
+  assert.ok(names.includes(EVIL_LAYER), `the layer list holds the literal name (got ${names})`);
+  const text = await evil.textContent();
+  assert.ok(text.split(EVIL_LAYER).length >= 3, "layer and model names rendered as the characters themselves");
+  const heat = page.locator(W("heatmap", 2));
+  const labels = await heat.textContent();
+  assert.ok(labels.includes(EVIL_LAYER) && labels.includes("<b>bold</b>"), "class labels rendered as text");
+  assert.equal(await evil.locator("img").count() + (await heat.locator("img, b").count()), 0, "no element was created from a name");
+  assert.equal(await page.evaluate(() => window.__camlabPwned), undefined);
+  await screenshot(page, "widgets-names-as-text", { selector: '[data-testid="camlab-layers"] >> nth=1' });
+});
+
+test("after the kernel shuts down, a reloaded page shows the static snapshots", async () => {
+  await saveNotebook(page);
+  await shutdownKernel(page);
+  await page.reload();
+  await openLab(page, lab);
+  await openNotebook(page, "widgets.ipynb", { noKernel: true });
+  await waitInPage(page, () => {
+    const ws = [...document.querySelectorAll(".camlab-widget")];
+    return ws.length >= 6 && ws.every((w) => ["static", "unavailable", "recompute"].includes(w.dataset.state));
+  }, undefined, { timeoutMs: 60_000 });
+  const heat = await canvasStats(page, '[data-testid="camlab-heatmap"] [data-testid="camlab-heatmap-canvas"]');
+  // The first two show the photo (the third is the 8×8 injection test on a constant input).
+  assert.ok(heat.length >= 2 && heat.slice(0, 2).every((s) => !s.blank && s.stdLuma > 10), `heatmap snapshots drawn: ${JSON.stringify(heat)}`);
+  const tiles = await canvasStats(page, '[data-testid="camlab-activations"] [data-testid="camlab-tile-canvas"]');
+  assert.ok(tiles.length >= 8 && tiles.filter((t) => !t.blank).length >= tiles.length * 0.8, "activation snapshot tiles drawn");
+  const note = await page.locator(W("heatmap")).locator(`[data-testid="camlab-status"]`).textContent();
+  assert.match(note, /unavailable|snapshot/i);
+  await screenshot(page, "widgets-snapshots-after-shutdown");
+  assert.deepEqual(errors.pageErrors, [], "no uncaught page errors");
+});
