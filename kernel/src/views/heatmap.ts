@@ -26,6 +26,8 @@ export interface HeatmapOptions {
   image?: tf.Tensor;
   /** Predictions listed (default 5). */
   topK?: number;
+  /** Offer only these classes in the widget's list (e.g. the neutral classes of a model); default all. */
+  classes?: readonly number[];
   /** Also compute the CAMs of the other listed classes now, so clicking one answers at once (default true). */
   prefetch?: boolean;
   /** Name shown for the model. */
@@ -51,9 +53,14 @@ export async function heatmapView(model: AnyModel, input: tf.Tensor, options: He
   try {
     const bound = session.lookup(handle);
     const k = options.topK ?? 5;
-    const predictions = await bound.predictions(k);
     const classCount = await bound.classCount();
-    if (predictions.length === 0) throw new Error("camlab.heatmapView: the model's output is not [batch, classes]; use camlab.cam with a target function for other outputs");
+    if (classCount === 0) throw new Error("camlab.heatmapView: the model's output is not [batch, classes]; use camlab.cam with a target function for other outputs");
+    const offered = options.classes;
+    if (offered != null && (!Array.isArray(offered) || offered.length === 0 || offered.some((c) => !Number.isInteger(c) || c < 0 || c >= classCount))) {
+      throw new Error(`camlab.heatmapView: classes must be a non-empty list of class indices from 0 to ${classCount - 1}, got ${JSON.stringify(offered)}`);
+    }
+    const ranked = await bound.predictions(classCount);
+    const predictions = (offered ? ranked.filter((p) => offered.includes(p.index)) : ranked).slice(0, k);
     const classIndex = options.classIndex ?? predictions[0].index;
     if (!Number.isInteger(classIndex) || classIndex < 0 || classIndex >= classCount) {
       throw new Error(`camlab.heatmapView: classIndex must be an integer from 0 to ${classCount - 1}, got ${classIndex}`);
@@ -66,7 +73,7 @@ export async function heatmapView(model: AnyModel, input: tf.Tensor, options: He
     const camValues = dequantize(q.header, q.bytes);
     const png = pngBase64(overlay(rgb, camValues, q.header.height, q.header.width, 0.5));
     const label = bound.label(classIndex);
-    const prob = (await bound.predictions(classCount)).find((p) => p.index === classIndex)!.probability;
+    const prob = ranked.find((p) => p.index === classIndex)!.probability;
     const text = `${method} heatmap of "${label}" (class ${classIndex}, p=${prob.toFixed(3)}) at layer ${layer}; top-${predictions.length}: ` +
       predictions.map((p) => `${p.label} ${p.probability.toFixed(3)}`).join(", ");
     const layers = spatialLayerNames(model);

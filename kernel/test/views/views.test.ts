@@ -197,6 +197,18 @@ describe("views", () => {
     assert.equal(activeHookCount(), 0);
   });
 
+  it("heatmapView can offer a subset of the classes (ranked by probability)", async () => {
+    const out = model.predict(x) as tf.Tensor;
+    const probs = ref.softmax(Array.from(await out.data()));
+    out.dispose();
+    const view = await heatmapView(model, x, { layer: "conv3", classes: [3, 1], prefetch: false });
+    const want = [1, 3].sort((a, b) => probs[b] - probs[a]);
+    assert.deepEqual(view.payload.predictions.map((p) => p.index), want);
+    view.payload.predictions.forEach((p) => assert.ok(Math.abs(p.probability - probs[p.index]) < 1e-5));
+    view.release();
+    await assert.rejects(heatmapView(model, x, { classes: [4] }), /classes must be a non-empty list of class indices from 0 to 3, got \[4\]/);
+  });
+
   it("a single image without the batch axis is accepted", async () => {
     const single = tf.squeeze(x, [0]);
     const view = await heatmapView(model, single, { layer: "conv3" });
