@@ -1,0 +1,109 @@
+#!/usr/bin/env node
+// Benchmark of the live widgets in real JupyterLab + Chromium on the real MobileNetV2: the time
+// from a click to the updated canvas (measured in the page by the widget itself: click → pixels
+// drawn) and the bytes the kernel sent back per interaction, median over repeats:
+//   - class switch in the heatmap overlay (CAMs of the listed classes are prefetched at display)
+//   - class switch on a display made with prefetch: false (Grad-CAM computed on the click)
+//   - layer selection in the layer browser (first page of tiles of a layer not seen before)
+//   - next page in the activation browser
+// Goals (issue 4): under 150 ms and 64 KB per activation page, under 50 ms and 8 KB per class switch.
+//
+//   node scripts/bench-browser.mjs [--repeats 7]
+//
+// Needs the kernel and the extension built and the Python side of Jupyter (npm test sets all up).
+import { openLab, openNotebook, runAllCells, startLab, waitInPage, notebook } from "../test/browser/harness.mjs";
+
+const args = process.argv.slice(2);
+const REPEATS = Number(args[args.indexOf("--repeats") + 1] || 7) || 7;
+
+const CELLS = [
+  `import * as camlab from "camlab";
+const net = await camlab.loadMobileNetV2();
+const img = await camlab.loadImage(camlab.assetPath("chelsea.png"), { size: [224, 224] });
+const x = net.preprocess(img);`,
+  `await camlab.showHeatmap(net.model, x, { labels: net.labels, image: img })`,
+  `await camlab.showHeatmap(net.model, x, { labels: net.labels, image: img, prefetch: false })`,
+  `await camlab.showLayers(net.model, x, { labels: net.labels, health: false })`,
+  `await camlab.showActivations(net.model, x, "block_2_expand_relu")`,
+];
+
+// Layers of different sizes, each selected once (so each click computes a fresh activation).
+const LAYERS = ["block_1_expand_relu", "block_3_expand_relu", "block_5_expand_relu", "block_7_expand_relu", "block_9_expand_relu", "block_11_expand_relu", "block_13_expand_relu", "block_15_expand_relu", "Conv1_relu", "out_relu", "block_4_project_BN", "block_12_project_BN"];
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length ? (s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2) : NaN;
+};
+
+/** Clicks `clickSelector` inside the nth widget of `kind` and waits for the widget's next recorded interaction. */
+async function interact(page, kind, nth, clickSelector) {
+  return page.evaluate(
+    async ({ kind, nth, clickSelector }) => {
+      const root = document.querySelectorAll(`[data-testid="camlab-${kind}"]`)[nth];
+      const before = Number(root.dataset.interactions ?? "0");
+      const target = root.querySelector(clickSelector);
+      if (!target) throw new Error(`nothing matches ${clickSelector} in ${kind} #${nth}`);
+      target.click();
+      const t0 = performance.now();
+      while (Number(root.dataset.interactions ?? "0") === before) {
+        if (performance.now() - t0 > 120_000) throw new Error(`${kind} #${nth}: no interaction recorded after clicking ${clickSelector}`);
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      return { ms: Number(root.dataset.lastLatencyMs), bytes: Number(root.dataset.lastBytes), kind: root.dataset.lastInteraction };
+    },
+    { kind, nth, clickSelector },
+  );
+}
+
+async function classSwitches(page, nth, { warmUp = true } = {}) {
+  const indices = await page.evaluate((nth) => [...document.querySelectorAll('[data-testid="camlab-heatmap"]')[nth].querySelectorAll('[data-testid="camlab-class-item"]')].map((c) => c.dataset.classIndex), nth);
+  // One click first, not counted: the kernel may still be answering the other widgets' first requests.
+  if (warmUp) await interact(page, "heatmap", nth, `[data-testid="camlab-class-item"][data-class-index="${indices[0]}"]`);
+  const out = [];
+  for (let i = 0; i < REPEATS; i++) {
+    const idx = indices[(i + 1) % indices.length];
+    out.push(await interact(page, "heatmap", nth, `[data-testid="camlab-class-item"][data-class-index="${idx}"]`));
+  }
+  return out;
+}
+
+function report(name, runs, goal) {
+  const ms = median(runs.map((r) => r.ms));
+  const kb = median(runs.map((r) => r.bytes)) / 1024;
+  const verdict = goal ? ` (goal < ${goal.ms} ms and < ${goal.kb} KB: ${ms < goal.ms && kb < goal.kb ? "met" : "NOT met"})` : "";
+  console.log(`${name.padEnd(44)} ${ms.toFixed(1).padStart(8)} ms ${kb.toFixed(2).padStart(8)} KB  [n=${runs.length}, ms: ${runs.map((r) => r.ms.toFixed(0)).join(" ")}]${verdict}`);
+}
+
+const lab = await startLab({ label: "bench", notebooks: { "bench.ipynb": notebook(CELLS) } });
+try {
+  const { page } = await lab.newPage();
+  await openLab(page, lab);
+  await openNotebook(page, "bench.ipynb");
+  const cells = await runAllCells(page, { timeoutMs: 600_000 });
+  const errors = cells.flatMap((c) => c.outputs.filter((o) => o.output_type === "error").map((o) => `${o.ename}: ${o.evalue}`));
+  if (errors.length) throw new Error(`the benchmark notebook failed: ${errors.join("; ")}`);
+  await waitInPage(page, () => [...document.querySelectorAll(".camlab-widget")].filter((w) => w.dataset.state === "live").length >= 4, undefined, { timeoutMs: 120_000 });
+  const backend = await page.evaluate(() => document.querySelector('[data-testid="camlab-heatmap"] [data-testid="camlab-status"]')?.textContent ?? "");
+  console.log(`camlab widgets on MobileNetV2 (224×224), Chromium ${lab.chromiumVersion ?? ""}; ${backend.trim()}`);
+  console.log(`${"interaction".padEnd(44)} ${"median".padStart(11)} ${"reply".padStart(11)}`);
+
+  report("class switch (CAMs prefetched at display)", await classSwitches(page, 0), { ms: 50, kb: 8 });
+  // Without prefetch each class is computed on its first click; later clicks hit the kernel's cache.
+  const cold = await classSwitches(page, 1, { warmUp: false });
+  // Its list starts on the class shown (already computed): clicks 1–4 are the other four classes.
+  report("class switch, first click per class (Grad-CAM)", cold.slice(0, 4), { ms: 50, kb: 8 });
+  const layerRuns = [];
+  for (const name of LAYERS.slice(0, Math.max(REPEATS, 3))) {
+    layerRuns.push(await interact(page, "layers", 0, `[data-testid="camlab-layer-item"][data-layer="${name}"]`));
+  }
+  report("select layer → its first page of tiles", layerRuns, { ms: 150, kb: 64 });
+  const pages = [];
+  for (let i = 0; i < REPEATS; i++) {
+    const next = await page.evaluate(() => !document.querySelector('[data-testid="camlab-activations"] [data-testid="camlab-page-next"]')?.disabled);
+    if (!next) break;
+    pages.push(await interact(page, "activations", 0, '[data-testid="camlab-page-next"]'));
+  }
+  report("activation browser: next page", pages, { ms: 150, kb: 64 });
+} finally {
+  await lab.stop();
+}
