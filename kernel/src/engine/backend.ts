@@ -1,7 +1,12 @@
 // Backend choice: best present first (tensorflow > webgpu > wasm > cpu), overridable by the
 // CAMLAB_BACKEND environment variable or `await useBackend(name)`. tfjs falls back silently when
 // a backend fails to initialise; we compare what we asked for with what we got and report it.
+// A WebGPU adapter that is a software rasteriser on the CPU (llvmpipe, SwiftShader) is available
+// on request but not chosen automatically: wasm is several times faster on the same CPU.
 import * as tf from "@tensorflow/tfjs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import * as path from "node:path";
+import { pathToFileURL } from "node:url";
 import { installUnfusedConvWhileRecording } from "./unfusedConv";
 import { installFastBatchNormGradient } from "./batchNormGradient";
 import { registerWasmGradientKernels } from "./wasmGradients";
@@ -16,14 +21,25 @@ export interface BackendInfo {
   requested: string;
   /** True when tfjs ended up on a different backend than requested. */
   fellBack: boolean;
-  /** Device / adapter description where the backend tells us. */
+  /** Device / adapter description where the backend tells us (on webgpu: the adapter's name). */
   device: string | null;
+  /** The WebGPU adapter Dawn found, whether or not webgpu runs now; null when there is none. */
+  adapter: WebGpuAdapter | null;
   /** Backends that could be initialised in this process, best first. */
   available: BackendName[];
   /** Why each preferred backend is unavailable (missing package, no GPU adapter…). */
   unavailable: Partial<Record<BackendName, string>>;
   /** Extra facts: wasm SIMD/threads, gradient kernels camlab registered. */
   notes: string[];
+}
+
+export interface WebGpuAdapter {
+  /** What the driver calls the adapter, e.g. "NVIDIA H100 80GB HBM3" or "llvmpipe: Mesa 25.0.7 (LLVM 15.0.6)". */
+  name: string;
+  vendor: string;
+  architecture: string;
+  /** True for a software rasteriser running on the CPU (llvmpipe, SwiftShader, WARP). */
+  software: boolean;
 }
 
 // Package names are held in variables so TypeScript does not try to resolve optional packages.
@@ -33,6 +49,7 @@ interface Probe {
   ok: boolean;
   reason?: string;
   device?: string;
+  adapter?: WebGpuAdapter;
 }
 
 const probes = new Map<BackendName, Promise<Probe>>();
@@ -56,23 +73,132 @@ async function probeTensorflow(): Promise<Probe> {
   return { ok: false, reason: "install @tensorflow/tfjs-node (or -gpu) 4.22.0 next to camlab to enable it" };
 }
 
+/**
+ * On Linux Dawn reaches the GPU through the Vulkan loader (libvulkan.so.1). Looking for it first
+ * gives a clear reason when it is missing, and keeps Dawn from printing a warning in every
+ * process of a machine without Vulkan.
+ */
+function vulkanLoaderMissing(): boolean {
+  if (process.platform !== "linux") return false;
+  const dirs = (process.env.LD_LIBRARY_PATH ?? "").split(":").filter(Boolean);
+  const triplet = process.arch === "arm64" ? "aarch64-linux-gnu" : "x86_64-linux-gnu";
+  dirs.push(`/lib/${triplet}`, `/usr/lib/${triplet}`, "/usr/lib64", "/lib64", "/usr/lib", "/lib", "/usr/local/lib");
+  try {
+    for (const f of readdirSync("/etc/ld.so.conf.d")) {
+      if (!f.endsWith(".conf")) continue;
+      for (const line of readFileSync(path.join("/etc/ld.so.conf.d", f), "utf8").split("\n")) {
+        const d = line.trim();
+        if (d.startsWith("/")) dirs.push(d);
+      }
+    }
+  } catch {
+    /* no ld.so.conf.d: the standard folders are enough */
+  }
+  return !dirs.some((d) => existsSync(path.join(d, "libvulkan.so.1")));
+}
+
+interface DawnModule {
+  create(flags: string[]): unknown;
+  globals: object;
+}
+
+/** npm `webgpu` is an ES module: require() loads it on Node >= 20.19, import() on older ones. */
+async function loadDawn(): Promise<DawnModule> {
+  try {
+    return optionalRequire("webgpu") as DawnModule;
+  } catch (e) {
+    if ((e as { code?: string }).code !== "ERR_REQUIRE_ESM") throw e;
+    // A real dynamic import: TypeScript would turn `import()` into require() under CommonJS.
+    const importEsm = new Function("u", "return import(u)") as (u: string) => Promise<DawnModule>;
+    return importEsm(pathToFileURL(require.resolve("webgpu")).href);
+  }
+}
+
+type GpuAdapterLike = {
+  info?: { vendor?: string; architecture?: string; device?: string; description?: string; isFallbackAdapter?: boolean };
+  isFallbackAdapter?: boolean;
+};
+
+export function describeAdapter(adapter: GpuAdapterLike): WebGpuAdapter {
+  const i = adapter.info ?? {};
+  const vendor = i.vendor ?? "";
+  const architecture = i.architecture ?? "";
+  const name = i.description || [vendor, architecture, i.device].filter(Boolean).join(" ") || "WebGPU adapter";
+  const software = i.isFallbackAdapter === true || adapter.isFallbackAdapter === true || architecture === "software"
+    || /llvmpipe|lavapipe|swiftshader|microsoft basic render|warp/i.test(`${name} ${i.device ?? ""}`);
+  return { name, vendor, architecture, software };
+}
+
 async function probeWebgpu(): Promise<Probe> {
   try {
-    const g = globalThis as unknown as { navigator?: { gpu?: { requestAdapter(): Promise<unknown> } } };
+    const g = globalThis as unknown as { navigator?: { gpu?: { requestAdapter(o?: object): Promise<unknown> } } };
     if (g.navigator?.gpu == null) {
+      try {
+        require.resolve("webgpu");
+      } catch {
+        return { ok: false, reason: "npm package `webgpu` (Dawn) is not installed" };
+      }
+      if (vulkanLoaderMissing()) return { ok: false, reason: "no Vulkan loader (libvulkan.so.1): install libvulkan1 and the GPU's Vulkan driver" };
       // Dawn's node binding (npm `webgpu`): expose its globals and a navigator.gpu, as a browser would.
-      const dawn = optionalRequire("webgpu") as { create(flags: string[]): unknown; globals: object };
+      const dawn = await loadDawn();
       Object.assign(globalThis, dawn.globals);
       Object.defineProperty(globalThis, "navigator", { value: { gpu: dawn.create([]) }, configurable: true, writable: true });
     }
-    const adapter = (await g.navigator!.gpu!.requestAdapter()) as { info?: { vendor?: string; architecture?: string; description?: string } } | null;
-    if (adapter == null) return { ok: false, reason: "no WebGPU adapter (no GPU or Vulkan driver)" };
+    // The same request tfjs-backend-webgpu makes, so both see the same adapter.
+    const adapter = (await g.navigator!.gpu!.requestAdapter({ powerPreference: "high-performance" })) as GpuAdapterLike | null;
+    if (adapter == null) return { ok: false, reason: "no WebGPU adapter (Dawn found no GPU with a Vulkan driver)" };
+    // Registers the backend only when navigator.gpu exists at load time, hence after the lines above.
     optionalRequire("@tensorflow/tfjs-backend-webgpu");
-    const i = adapter.info ?? {};
-    return { ok: true, device: [i.vendor, i.architecture, i.description].filter(Boolean).join(" ") || "WebGPU adapter" };
+    const a = describeAdapter(adapter);
+    return { ok: true, adapter: a, device: a.software ? `${a.name} (software rasteriser on the CPU)` : a.name };
   } catch (e) {
     return { ok: false, reason: `webgpu unavailable: ${describeError(e)}` };
   }
+}
+
+interface WebGpuBackendInternals {
+  readSync(dataId: object): unknown;
+  tensorMap: { get(dataId: object): { values: unknown; dtype: string } | undefined };
+}
+const guardedBackends = new WeakSet<object>();
+
+/**
+ * WebGPU in Node cannot map a GPU buffer synchronously: tfjs's readSync falls into a canvas path
+ * that fails with "OffscreenCanvas is not defined". Say what happened and what to do instead.
+ */
+function guardWebgpuReadSync(): void {
+  const backend = tf.findBackend("webgpu") as unknown as WebGpuBackendInternals | null;
+  if (backend == null || guardedBackends.has(backend) || typeof OffscreenCanvas !== "undefined") return;
+  guardedBackends.add(backend);
+  const readSync = backend.readSync;
+  backend.readSync = function (this: WebGpuBackendInternals, dataId: object) {
+    const data = this.tensorMap.get(dataId);
+    if (data != null && data.values == null && data.dtype !== "string" && data.dtype !== "complex64") {
+      throw new Error(
+        "camlab: synchronous read (dataSync/arraySync/bufferSync) of a tensor held on the GPU; WebGPU in Node allows only " +
+          "asynchronous reads: use `await t.data()` or `await t.array()`. (A tensor made on webgpu also cannot move to " +
+          "another backend after useBackend(): make it again there; model weights are carried over.)",
+      );
+    }
+    return readSync.call(this, dataId);
+  };
+}
+
+/**
+ * Before leaving webgpu: tfjs moves a tensor to the new backend with a synchronous read, which
+ * webgpu cannot do for data on the GPU. Reading the variables (model weights) asynchronously
+ * first leaves a host copy that the move can use.
+ */
+async function cacheVariablesOnHost(): Promise<void> {
+  const backend = tf.findBackend("webgpu") as unknown as WebGpuBackendInternals | null;
+  if (backend == null) return;
+  const engine = tf.engine() as unknown as { state: { tensorInfo: WeakMap<object, { backend: unknown }> } };
+  const pending: Promise<unknown>[] = [];
+  for (const v of Object.values(tf.engine().registeredVariables)) {
+    if (v.isDisposed || engine.state.tensorInfo.get(v.dataId)?.backend !== backend) continue;
+    if (backend.tensorMap.get(v.dataId)?.values == null) pending.push(v.data());
+  }
+  await Promise.all(pending);
 }
 
 async function probeWasm(): Promise<Probe> {
@@ -110,6 +236,7 @@ async function collectInfo(): Promise<BackendInfo> {
   }
   const name = tf.getBackend();
   const requested = state?.requested ?? name;
+  const gpu = await probe("webgpu");
   const wasmNotes: string[] = [];
   if (name === "wasm") {
     const flag = (f: string): string => {
@@ -126,6 +253,7 @@ async function collectInfo(): Promise<BackendInfo> {
     requested,
     fellBack: name !== requested,
     device: name === requested ? state?.device ?? null : (await probe(name as BackendName)).device ?? null,
+    adapter: gpu.adapter ?? null,
     available,
     unavailable,
     notes: [...notes, ...wasmNotes],
@@ -146,9 +274,11 @@ export async function useBackend(name: BackendName | string): Promise<BackendInf
   const wanted = checkName(name, "useBackend");
   const p = await probe(wanted);
   if (!p.ok) throw new Error(`camlab: backend "${wanted}" is unavailable: ${p.reason}`);
+  if (tf.getBackend() === "webgpu" && wanted !== "webgpu") await cacheVariablesOnHost();
   // tfjs logs and returns false (keeping the old backend) when initialisation fails.
   const ok = await tf.setBackend(wanted);
   await tf.ready();
+  if (tf.getBackend() === "webgpu") guardWebgpuReadSync();
   state = { requested: wanted, device: p.device ?? null };
   const info = await collectInfo();
   if (!ok || info.fellBack) {
@@ -172,9 +302,14 @@ async function chooseAtStart(): Promise<BackendInfo> {
   for (const n of BACKEND_PREFERENCE) {
     const p = await probe(n);
     if (!p.ok) continue;
+    if (n === "webgpu" && p.adapter?.software) {
+      notes.push(`webgpu: its adapter is ${p.adapter.name}, a software rasteriser on the CPU, where wasm is faster; not chosen automatically (CAMLAB_BACKEND=webgpu or useBackend("webgpu") uses it)`);
+      continue;
+    }
     const ok = await tf.setBackend(n);
     if (ok && tf.getBackend() === n) {
       await tf.ready();
+      if (n === "webgpu") guardWebgpuReadSync();
       state = { requested: n, device: p.device ?? null };
       return collectInfo();
     }
