@@ -5,7 +5,9 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import {
+  appendAndRunCell,
   canvasStats,
+  setTheme,
   openLab,
   openNotebook,
   runAllCells,
@@ -124,6 +126,72 @@ test("strings from the kernel are shown as text, never as HTML", async () => {
   assert.equal(await evil.locator("img").count() + (await heat.locator("img, b").count()), 0, "no element was created from a name");
   assert.equal(await page.evaluate(() => window.__camlabPwned), undefined);
   await screenshot(page, "widgets-names-as-text", { selector: '[data-testid="camlab-layers"] >> nth=1' });
+});
+
+test("clicking a tile zooms the channel; hovering reads the value the kernel computed", async () => {
+  const acts = page.locator(W("activations"));
+  await acts.scrollIntoViewIfNeeded();
+  await acts.locator('[data-testid="camlab-tile"]').nth(5).click();
+  await waitInPage(page, () => /channel 5 · 7×7 \(live\)/.test(document.querySelector('[data-testid="camlab-activations"] [data-testid="camlab-zoom-title"]')?.textContent ?? ""), undefined, { timeoutMs: 30_000 });
+  const zoom = acts.locator('[data-testid="camlab-zoom-canvas"]');
+  const [stats] = await canvasStats(page, '[data-testid="camlab-activations"] [data-testid="camlab-zoom-canvas"]');
+  assert.ok(!stats.blank, "the zoomed channel is drawn");
+  const box = await zoom.boundingBox();
+  // Pixel (x 4, y 2) of the 7×7 map: hover over the middle of that cell.
+  await page.mouse.move(box.x + (box.width * 4.5) / 7, box.y + (box.height * 2.5) / 7);
+  const readout = await waitInPage(page, () => {
+    const r = document.querySelector('[data-testid="camlab-activations"] [data-testid="camlab-zoom-readout"]');
+    return r?.dataset.value ? { x: Number(r.dataset.x), y: Number(r.dataset.y), value: Number(r.dataset.value) } : null;
+  });
+  assert.deepEqual([readout.x, readout.y], [4, 2]);
+  const cell = await appendAndRunCell(page, `const zoomFx = new camlab.FeatureExtractor(net.model, "block_16_project");
+const zoomAct = zoomFx.extract(x).features["block_16_project"];
+const zoomChannel = tf.slice(zoomAct, [0, 0, 0, 5], [1, -1, -1, 1]);
+const zoomTruth = { v: (await tf.slice(zoomAct, [0, 2, 4, 5], [1, 1, 1, 1]).data())[0], lo: (await zoomChannel.min().data())[0], hi: (await zoomChannel.max().data())[0] };
+zoomFx.dispose();
+console.log(JSON.stringify(zoomTruth))`);
+  const text = cell.outputs.map((o) => o.data?.["text/plain"] ?? o.text ?? "").join("");
+  const truth = JSON.parse(text);
+  const step = (truth.hi - truth.lo) / 255;
+  assert.ok(Math.abs(readout.value - truth.v) <= step / 2 + 1e-4, `read-out ${readout.value} vs the kernel's ${truth.v} (uint8 step ${step})`);
+});
+
+test("sorting channels by Grad-CAM weight puts the channel with the largest alpha_k first", async () => {
+  const acts = page.locator(W("activations"));
+  await acts.locator("select").first().selectOption("camWeight");
+  await waitInPage(page, () => document.querySelector('[data-testid="camlab-activations"]').dataset.lastInteraction === "sort", undefined, { timeoutMs: 30_000 });
+  const first = await acts.locator('[data-testid="camlab-tile"]').first().textContent();
+  const cell = await appendAndRunCell(page, `const sortCam = await camlab.cam(net.model, x, { method: "gradcam", layer: "block_16_project" });
+const sortBest = (await tf.argMax(tf.squeeze(sortCam.weights!), 0).data())[0];
+sortCam.dispose();
+sortBest`);
+  const best = Number(cell.outputs.map((o) => o.data?.["text/plain"] ?? "").join(""));
+  assert.match(first, new RegExp(`^#${best}\\b`), `first tile "${first}" should be channel ${best}`);
+});
+
+test("the widgets follow the dark theme", async () => {
+  await setTheme(page, "JupyterLab Dark");
+  try {
+    const bg = await page.locator(W("heatmap")).evaluate((n) => {
+      let el = n;
+      let c = "rgba(0, 0, 0, 0)";
+      while (el && /rgba\(0, 0, 0, 0\)|transparent/.test(c)) {
+        c = getComputedStyle(el).backgroundColor;
+        el = el.parentElement;
+      }
+      return c;
+    });
+    const [r, g, b] = bg.match(/\d+/g).map(Number);
+    assert.ok(0.2126 * r + 0.7152 * g + 0.0722 * b < 90, `a dark background behind the widget (${bg})`);
+    const text = await page.locator(W("heatmap")).locator('[data-testid="camlab-class-list"]').evaluate((n) => getComputedStyle(n).color);
+    const [tr, tg, tb] = text.match(/\d+/g).map(Number);
+    assert.ok(0.2126 * tr + 0.7152 * tg + 0.0722 * tb > 150, `light text on it (${text})`);
+    const [heat] = await canvasStats(page, '[data-testid="camlab-heatmap"] [data-testid="camlab-heatmap-canvas"]');
+    assert.ok(!heat.blank);
+    await screenshot(page, "widgets-dark-theme", { selector: '[data-testid="camlab-heatmap"] >> nth=0' });
+  } finally {
+    await setTheme(page, "JupyterLab Light");
+  }
 });
 
 test("after the kernel shuts down, a reloaded page shows the static snapshots", async () => {
