@@ -5,7 +5,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { cam } from "../cam/base";
 import { topK } from "../cam/predictions";
-import { describeLayers, findLayer, layerOutputShape, spatialLayerNames, type AnyModel } from "../engine/model";
+import { describeLayers, findLayer, isGraphNode, layerOutputShape, spatialLayerNames, type AnyModel } from "../engine/model";
 import { FeatureExtractor } from "../hooks/extractor";
 import { runModel } from "../hooks/run";
 import type { ChannelSummary, LayerInfo, Prediction } from "../protocol";
@@ -87,11 +87,12 @@ export class BoundModel {
     const cached = this.activations.get(layer);
     if (cached) return cached;
     const input = this.requireInput("activations");
-    findLayer(this.model, layer); // a wrong name fails here, listing the closest names
-    const extractor = new FeatureExtractor(this.model, layer);
+    const target = findLayer(this.model, layer); // a wrong name fails here, listing the closest names
+    // An InputLayer never runs (nothing to hook): its output is the bound input itself.
+    const isInput = !isGraphNode(target) && target.getClassName() === "InputLayer";
+    const extractor = isInput ? null : new FeatureExtractor(this.model, layer);
     try {
-      const { features } = extractor.extract(input);
-      const out = features[layer];
+      const out = extractor ? extractor.extract(input).features[layer] : input;
       const shape = out.shape;
       let hwc: [number, number, number];
       if (shape.length === 4) hwc = [shape[1], shape[2], shape[3]];
@@ -103,7 +104,7 @@ export class BoundModel {
       this.onResize(this.bytes);
       return act;
     } finally {
-      extractor.dispose();
+      extractor?.dispose();
     }
   }
 

@@ -1,7 +1,34 @@
 // uint8 quantization of maps for the wire: value = offset + scale * byte / 255.
-// Min/max and the scaling run on the backend; only the bytes (and two numbers) come back.
+// Min/max and the scaling run on the backend; only the bytes (packed 3 per int32) and the ranges come back.
 import * as tf from "@tensorflow/tfjs";
 import type { QuantHeader } from "../protocol";
+
+/**
+ * Reads an int32 tensor of byte values (0–255) to the host as bytes. tfjs has no uint8 dtype, so
+ * three bytes are packed into each int32 on the backend (b0 + 256·b1 + 65536·b2 < 2^24, exact):
+ * the transfer is 4/3 of the bytes instead of 4×. Disposes nothing.
+ */
+export async function readBytes(values: tf.Tensor): Promise<Uint8Array> {
+  const n = values.size;
+  const packed = tf.tidy(() => {
+    const flat = tf.reshape(values, [-1]);
+    const padded = n % 3 === 0 ? flat : tf.concat([flat, tf.zeros([3 - (n % 3)], "int32")]);
+    return tf.sum(tf.mul(tf.reshape(padded, [-1, 3]), tf.tensor1d([1, 256, 65536], "int32")), 1);
+  });
+  try {
+    const words = (await packed.data()) as Int32Array;
+    const out = new Uint8Array(n);
+    for (let i = 0, j = 0; j < n; i++) {
+      const w = words[i];
+      out[j++] = w & 255;
+      if (j < n) out[j++] = (w >> 8) & 255;
+      if (j < n) out[j++] = (w >> 16) & 255;
+    }
+    return out;
+  } finally {
+    packed.dispose();
+  }
+}
 
 export interface Quantized {
   header: QuantHeader;
@@ -22,11 +49,8 @@ export async function quantizeMap(map: tf.Tensor2D): Promise<Quantized> {
     return { bytesT: bytes, rangeT: tf.stack([lo, hi]) };
   });
   try {
-    const [range, data] = await Promise.all([rangeT.data(), bytesT.data()]);
-    return {
-      header: { width, height, offset: range[0], scale: range[1] - range[0] },
-      bytes: Uint8Array.from(data as Int32Array),
-    };
+    const [range, bytes] = await Promise.all([rangeT.data(), readBytes(bytesT)]);
+    return { header: { width, height, offset: range[0], scale: range[1] - range[0] }, bytes };
   } finally {
     bytesT.dispose();
     rangeT.dispose();
@@ -49,9 +73,9 @@ export async function quantizeChannels(act: tf.Tensor3D, channels: number[]): Pr
     return { bytesT: bytes, rangeT: tf.concat([lo, hi], 1) };
   });
   try {
-    const [range, data] = await Promise.all([rangeT.data(), bytesT.data()]);
+    const [range, bytes] = await Promise.all([rangeT.data(), readBytes(bytesT)]);
     const headers = channels.map((_, i) => ({ width, height, offset: range[2 * i], scale: range[2 * i + 1] - range[2 * i] }));
-    return { headers, bytes: Uint8Array.from(data as Int32Array) };
+    return { headers, bytes };
   } finally {
     bytesT.dispose();
     rangeT.dispose();

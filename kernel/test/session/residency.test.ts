@@ -1,0 +1,111 @@
+// Residency, measured: a session operation moves from the backend to the host only what its reply
+// carries (bytes packed three per int32, plus each map's min/max), never a whole activation. And a
+// long session — a thousand CAMs, every layer of MobileNetV2 paged — ends with tf.memory() where
+// it started once the registry is cleared.
+import { before, describe, it } from "node:test";
+import * as assert from "node:assert/strict";
+import * as tf from "@tensorflow/tfjs";
+import { countReads, ensureBackend } from "../../src/engine";
+import { activeHookCount } from "../../src/hooks";
+import { loadMobileNetV2 } from "../../src/models";
+import { CAM_METHODS } from "../../src/cam";
+import { Session } from "../../src/session";
+import { randomImages, smallSequential } from "../engine/fixtures";
+
+/** Bytes of a packed read of n byte values. */
+const packed = (n: number) => Math.ceil(n / 3) * 4;
+
+describe("session residency", () => {
+  before(async () => {
+    await ensureBackend();
+  });
+
+  it("each operation reads only what its reply carries", async () => {
+    const model = smallSequential(4, 12);
+    const x = randomImages(1, 12, 4);
+    const session = new Session(64 * 1024 * 1024, "reads");
+    const h = session.bind(model, x);
+    // Warm-up: the first page computes the layer's activation and its channel statistics once.
+    await session.dispatch("activations.page", h, { layer: "conv1", offset: 0, count: 2 });
+    await session.dispatch("predictions.topk", h, { k: 4 });
+
+    const counter = countReads();
+    try {
+      const page = await session.dispatch("activations.page", h, { layer: "conv1", offset: 2, count: 3 });
+      assert.equal((page.buffers[0] as Uint8Array).length, 3 * 144);
+      assert.deepEqual(counter.reads.map((r) => r.bytes).sort((a, b) => a - b), [3 * 2 * 4, packed(3 * 144)].sort((a, b) => a - b), counter.describe());
+      counter.reset();
+
+      await session.dispatch("activations.channel", h, { layer: "conv1", channel: 4 });
+      assert.deepEqual(counter.reads.map((r) => r.bytes).sort((a, b) => a - b), [8, packed(144)], counter.describe());
+      counter.reset();
+
+      // A CAM for a class: the model's scores and top-k (a few numbers) plus the 4×4 map.
+      const camReply = await session.dispatch("cam.compute", h, { method: "gradcam", layer: "conv3", classIndex: 1 });
+      assert.equal((camReply.buffers[0] as Uint8Array).length, 16);
+      const activationBytes = 4 * 4 * 8 * 4;
+      assert.ok(counter.reads.every((r) => r.bytes < activationBytes), `no activation-sized read: ${counter.describe()}`);
+      assert.ok(counter.bytes <= 4 * 4 + 4 + 4 + 8 + packed(16), `${counter.bytes} bytes read: ${counter.describe()}`);
+      counter.reset();
+
+      // The same class again, and the cached predictions: nothing leaves the backend.
+      await session.dispatch("cam.compute", h, { method: "gradcam", layer: "conv3", classIndex: 1 });
+      await session.dispatch("predictions.topk", h, { k: 2 });
+      await session.dispatch("session.info", h, {});
+      assert.equal(counter.count, 0, counter.describe());
+      assert.equal(counter.syncReads, 0);
+    } finally {
+      counter.stop();
+      session.clear();
+      x.dispose();
+      model.dispose();
+    }
+  });
+
+  it("a thousand CAMs (every method, cache defeated) leave tf.memory() as it was", async () => {
+    const model = smallSequential(4, 12);
+    const x = randomImages(1, 12, 6);
+    const m0 = tf.memory();
+    const session = new Session(64 * 1024 * 1024, "soak");
+    const h = session.bind(model, x);
+    const methods = Object.keys(CAM_METHODS);
+    const layers = ["conv1", "conv2", "conv3"];
+    // 8 methods × 3 layers × 4 classes = 96 keys cycled through a 64-entry cache: every request computes.
+    for (let i = 0; i < 1000; i++) {
+      const out = await session.dispatch("cam.compute", h, { method: methods[i % methods.length], layer: layers[Math.floor(i / methods.length) % 3], classIndex: Math.floor(i / 24) % 4 });
+      assert.ok((out.buffers[0] as Uint8Array).length > 0);
+    }
+    session.clear();
+    const m1 = tf.memory();
+    assert.equal(m1.numTensors, m0.numTensors, "tensor count back to the start");
+    assert.equal(m1.numBytes, m0.numBytes);
+    assert.equal(activeHookCount(), 0);
+    x.dispose();
+    model.dispose();
+  });
+
+  it("paging through every layer of MobileNetV2 leaves tf.memory() as it was", async () => {
+    const net = await loadMobileNetV2();
+    const img = randomImages(1, 224, 8);
+    const m0 = tf.memory();
+    const session = new Session(1024 * 1024 * 1024, "mobilenet");
+    const h = session.bind(net.model, img, { labels: net.labels });
+    const layers = (await session.dispatch("layers.describe", h, {})).result as { layers: { name: string; outputShape: (number | null)[] }[] };
+    let pages = 0;
+    for (const l of layers.layers) {
+      if (l.outputShape.length === 0) continue;
+      const out = await session.dispatch("activations.page", h, { layer: l.name, offset: 0, count: 4, sort: "mean" });
+      assert.ok((out.buffers[0] as Uint8Array).length > 0);
+      pages++;
+    }
+    assert.ok(pages > 150, `paged ${pages} layers`);
+    const held = session.stats().bytes;
+    assert.ok(held > img.size * 4, "the cached activations are the registry's budgeted entries");
+    session.clear();
+    const m1 = tf.memory();
+    assert.equal(m1.numTensors, m0.numTensors);
+    assert.equal(m1.numBytes, m0.numBytes);
+    img.dispose();
+    net.model.dispose();
+  });
+});
