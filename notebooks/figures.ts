@@ -1,0 +1,428 @@
+// Pictures for the camlab teaching notebooks: turn tensors and numbers into things a notebook
+// shows (PNG images, labelled galleries, tables, SVG charts). Nothing here computes a CAM —
+// the notebooks do that with camlab; this file only draws. Every display object follows the
+// rich display protocol: a method under Symbol.for("Jupyter.display") returning a MIME bundle,
+// always with a text/plain fallback so a terminal or a diff still says what was shown.
+import * as tf from "@tensorflow/tfjs";
+import { PNG } from "pngjs";
+import * as jpeg from "jpeg-js";
+
+const DISPLAY = Symbol.for("Jupyter.display");
+
+/** 8-bit RGB pixels, row-major, width*height*3 bytes. */
+export interface Pixels {
+  width: number;
+  height: number;
+  data: Uint8Array;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Colours
+
+/** viridis (perceptually ordered, colour-blind safe), 9 stops, linear in between; t in [0, 1]. */
+const VIRIDIS: [number, number, number][] = [
+  [68, 1, 84], [71, 44, 122], [59, 81, 139], [44, 113, 142], [33, 144, 141],
+  [39, 173, 129], [92, 200, 99], [170, 220, 50], [253, 231, 37],
+];
+
+export function viridis(t: number): [number, number, number] {
+  const x = Math.min(1, Math.max(0, Number.isFinite(t) ? t : 0)) * (VIRIDIS.length - 1);
+  const i = Math.min(VIRIDIS.length - 2, Math.floor(x));
+  const f = x - i, a = VIRIDIS[i], b = VIRIDIS[i + 1];
+  return [a[0] + (b[0] - a[0]) * f, a[1] + (b[1] - a[1]) * f, a[2] + (b[2] - a[2]) * f];
+}
+
+/** Blue (−1) → white (0) → red (+1), for signed numbers such as gradients. */
+export function diverging(t: number): [number, number, number] {
+  const x = Math.min(1, Math.max(-1, Number.isFinite(t) ? t : 0));
+  const end = x < 0 ? [33, 102, 172] : [178, 24, 43];
+  const a = Math.abs(x);
+  return [255 + (end[0] - 255) * a, 255 + (end[1] - 255) * a, 255 + (end[2] - 255) * a];
+}
+
+export function cssColor([r, g, b]: [number, number, number]): string {
+  return `rgb(${Math.round(r)},${Math.round(g)},${Math.round(b)})`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tensors → pixels
+
+function hwc(t: tf.Tensor, what: string): [number, number, number] {
+  const s = t.shape;
+  if (s.length === 2) return [s[0], s[1], 1];
+  if (s.length === 3) return [s[0], s[1], s[2]];
+  if (s.length === 4 && s[0] === 1) return [s[1], s[2], s[3]];
+  throw new Error(`figures.${what}: expected [h, w], [h, w, c] or [1, h, w, c], got [${s.join(", ")}]`);
+}
+
+/** A photo-like tensor (values 0–1 or 0–255, 1 or 3 channels) as pixels. */
+export async function imagePixels(image: tf.Tensor): Promise<Pixels> {
+  const [h, w, c] = hwc(image, "imagePixels");
+  if (c !== 1 && c !== 3) throw new Error(`figures.imagePixels: 1 or 3 channels, got ${c}`);
+  const v = await image.data();
+  let max = 0;
+  for (let i = 0; i < v.length; i++) max = Math.max(max, v[i]);
+  const k = max <= 1 ? 255 : 1;
+  const data = new Uint8Array(h * w * 3);
+  for (let p = 0; p < h * w; p++) {
+    for (let ch = 0; ch < 3; ch++) data[3 * p + ch] = Math.max(0, Math.min(255, Math.round(v[p * c + (c === 1 ? 0 : ch)] * k)));
+  }
+  return { width: w, height: h, data };
+}
+
+export interface MapOptions {
+  /** Value range mapped to the ends of the colormap; default: the map's own min and max. */
+  range?: [number, number];
+  /** "viridis" (default) for magnitudes, "diverging" for signed values (range symmetric about 0). */
+  colormap?: "viridis" | "diverging";
+}
+
+function mapValuesToPixels(v: ArrayLike<number>, h: number, w: number, options: MapOptions): Pixels {
+  let [lo, hi] = options.range ?? [Infinity, -Infinity];
+  if (!options.range) for (let i = 0; i < h * w; i++) if (Number.isFinite(v[i])) { lo = Math.min(lo, v[i]); hi = Math.max(hi, v[i]); }
+  const data = new Uint8Array(h * w * 3);
+  const diverge = options.colormap === "diverging";
+  const bound = Math.max(Math.abs(lo), Math.abs(hi)) || 1;
+  const span = hi - lo > 1e-12 ? hi - lo : 1;
+  for (let i = 0; i < h * w; i++) {
+    const c = diverge ? diverging(v[i] / bound) : viridis((v[i] - lo) / span);
+    data[3 * i] = c[0]; data[3 * i + 1] = c[1]; data[3 * i + 2] = c[2];
+  }
+  return { width: w, height: h, data };
+}
+
+/** A 2-D map ([h, w] or [h, w, 1]) coloured by a colormap. */
+export async function mapPixels(map: tf.Tensor, options: MapOptions = {}): Promise<Pixels> {
+  const [h, w, c] = hwc(map, "mapPixels");
+  if (c !== 1) throw new Error(`figures.mapPixels: a map has one channel, got ${c}`);
+  return mapValuesToPixels(await map.data(), h, w, options);
+}
+
+/** Blends a map in [0, 1] (resized bilinearly to the image first) over an image. */
+export async function overlayPixels(image: Pixels, map: tf.Tensor, opacity = 0.5): Promise<Pixels> {
+  const [h, w] = hwc(map, "overlayPixels");
+  const resized = tf.tidy(() => tf.image.resizeBilinear(tf.reshape(map, [1, h, w, 1]) as tf.Tensor4D, [image.height, image.width], false, true));
+  const v = await resized.data();
+  resized.dispose();
+  const data = new Uint8Array(image.data.length);
+  for (let i = 0; i < image.width * image.height; i++) {
+    const c = viridis(v[i]);
+    for (let k = 0; k < 3; k++) data[3 * i + k] = Math.round(image.data[3 * i + k] * (1 - opacity) + c[k] * opacity);
+  }
+  return { width: image.width, height: image.height, data };
+}
+
+/** Nearest-neighbour enlargement so small maps (7×7, 28×28) show as crisp blocks. */
+export function enlarge(p: Pixels, factor: number): Pixels {
+  const f = Math.max(1, Math.round(factor));
+  if (f === 1) return p;
+  const width = p.width * f, height = p.height * f, data = new Uint8Array(width * height * 3);
+  for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) {
+    const s = (Math.floor(y / f) * p.width + Math.floor(x / f)) * 3, d = (y * width + x) * 3;
+    data[d] = p.data[s]; data[d + 1] = p.data[s + 1]; data[d + 2] = p.data[s + 2];
+  }
+  return { width, height, data };
+}
+
+/** Enlarges (nearest) to at least `side` pixels on the longer side. */
+export function atLeast(p: Pixels, side: number): Pixels {
+  return enlarge(p, Math.max(1, Math.floor(side / Math.max(p.width, p.height))));
+}
+
+/** Tiles in a grid with a white gap (all tiles the size of the first). */
+export function montage(tiles: Pixels[], columns: number, gap = 2): Pixels {
+  if (tiles.length === 0) return { width: 1, height: 1, data: new Uint8Array([255, 255, 255]) };
+  const tw = tiles[0].width, th = tiles[0].height;
+  const cols = Math.min(columns, tiles.length), rows = Math.ceil(tiles.length / cols);
+  const width = cols * (tw + gap) - gap, height = rows * (th + gap) - gap;
+  const data = new Uint8Array(width * height * 3).fill(255);
+  tiles.forEach((t, i) => {
+    const ox = (i % cols) * (tw + gap), oy = Math.floor(i / cols) * (th + gap);
+    for (let y = 0; y < Math.min(th, t.height); y++) {
+      data.set(t.data.subarray(y * t.width * 3, (y * t.width + Math.min(tw, t.width)) * 3), ((oy + y) * width + ox) * 3);
+    }
+  });
+  return { width, height, data };
+}
+
+export function pngBase64(p: Pixels): string {
+  const png = new PNG({ width: p.width, height: p.height, colorType: 2, inputColorType: 2, inputHasAlpha: false });
+  png.data = Buffer.from(p.data);
+  return PNG.sync.write(png, { colorType: 2, inputColorType: 2, inputHasAlpha: false }).toString("base64");
+}
+
+function escapeHtml(s: string): string {
+  return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Displays
+
+/** Photos travel as JPEG (a tenth of the PNG size in the saved notebook); maps as PNG (exact colours). */
+export type ImageFormat = "png" | "jpeg";
+
+export function jpegBase64(p: Pixels, quality = 88): string {
+  const rgba = new Uint8Array(p.width * p.height * 4);
+  for (let i = 0; i < p.width * p.height; i++) {
+    rgba[4 * i] = p.data[3 * i]; rgba[4 * i + 1] = p.data[3 * i + 1]; rgba[4 * i + 2] = p.data[3 * i + 2]; rgba[4 * i + 3] = 255;
+  }
+  return Buffer.from(jpeg.encode({ data: rgba, width: p.width, height: p.height }, quality).data).toString("base64");
+}
+
+function encoded(p: Pixels, format: ImageFormat): { mime: string; base64: string } {
+  return format === "jpeg" ? { mime: "image/jpeg", base64: jpegBase64(p) } : { mime: "image/png", base64: pngBase64(p) };
+}
+
+/** One image (image/png, or image/jpeg for photos). */
+export function picture(p: Pixels, caption = "", format: ImageFormat = "png"): object {
+  const { mime, base64 } = encoded(p, format);
+  return {
+    [DISPLAY]: () => ({ [mime]: base64, "text/plain": `<picture ${p.width}×${p.height}${caption ? `: ${caption}` : ""}>` }),
+  };
+}
+
+export interface GalleryItem {
+  pixels: Pixels;
+  caption?: string;
+  /** Default "png"; "jpeg" for photos and overlays on photos. */
+  format?: ImageFormat;
+}
+
+export interface GalleryOptions {
+  title?: string;
+  /** Items per row (default: all in one row). */
+  columns?: number;
+  /** Labels for the rows, shown at the left. */
+  rowLabels?: string[];
+  /** Displayed width of each tile in CSS pixels (default: its pixel width). */
+  tileWidth?: number;
+}
+
+/** Captioned images in a grid: text/html (images inline as data URIs) + text/plain (the captions). */
+export function gallery(items: GalleryItem[], options: GalleryOptions = {}): object {
+  const columns = options.columns ?? items.length;
+  const rows: GalleryItem[][] = [];
+  for (let i = 0; i < items.length; i += columns) rows.push(items.slice(i, i + columns));
+  const cell = (it: GalleryItem) => {
+    const width = options.tileWidth ?? it.pixels.width;
+    const { mime, base64 } = encoded(it.pixels, it.format ?? "png");
+    return `<td style="text-align:center;vertical-align:top;padding:4px"><img src="data:${mime};base64,${base64}" width="${width}"/>` +
+      `<div style="font-size:12px;line-height:1.3;max-width:${Math.max(width, 80)}px">${escapeHtml(it.caption ?? "").replace(/\n/g, "<br/>")}</div></td>`;
+  };
+  const html = `<div>${options.title ? `<div style="font-weight:bold;margin:4px 0">${escapeHtml(options.title)}</div>` : ""}<table style="border-collapse:collapse">` +
+    rows.map((r, i) => `<tr>${options.rowLabels ? `<th style="text-align:right;padding-right:8px">${escapeHtml(options.rowLabels[i] ?? "")}</th>` : ""}${r.map(cell).join("")}</tr>`).join("") +
+    `</table></div>`;
+  const text = `${options.title ? options.title + "\n" : ""}` + rows.map((r, i) => `${options.rowLabels ? (options.rowLabels[i] ?? "") + ": " : ""}${r.map((it) => `[${(it.caption ?? "").replace(/\n/g, " ")}]`).join(" ")}`).join("\n");
+  return { [DISPLAY]: () => ({ "text/html": html, "text/plain": text }) };
+}
+
+export interface TableOptions {
+  title?: string;
+  /** Significant decimals for numbers (default 3). */
+  digits?: number;
+  /** Colour the cells of these numeric columns by value (viridis, per column). */
+  shade?: string[];
+}
+
+function formatValue(v: unknown, digits: number): string {
+  if (typeof v === "number") return Number.isInteger(v) ? String(v) : Math.abs(v) >= 1e4 || (Math.abs(v) < 1e-3 && v !== 0) ? v.toExponential(2) : v.toFixed(digits);
+  return v == null ? "" : String(v);
+}
+
+/** Rows of plain values as an HTML table (+ aligned text/plain). */
+export function table(rows: Record<string, unknown>[], options: TableOptions = {}): object {
+  const cols = [...new Set(rows.flatMap((r) => Object.keys(r)))];
+  const digits = options.digits ?? 3;
+  const ranges = new Map<string, [number, number]>();
+  for (const c of options.shade ?? []) {
+    const v = rows.map((r) => r[c]).filter((x): x is number => typeof x === "number" && Number.isFinite(x));
+    ranges.set(c, [Math.min(...v), Math.max(...v)]);
+  }
+  const td = (c: string, v: unknown) => {
+    const rg = ranges.get(c);
+    let style = `padding:2px 8px;text-align:${typeof v === "number" ? "right" : "left"}`;
+    if (rg && typeof v === "number" && Number.isFinite(v)) {
+      const t = rg[1] > rg[0] ? (v - rg[0]) / (rg[1] - rg[0]) : 0.5;
+      style += `;background:${cssColor(viridis(t))};color:${t > 0.6 ? "black" : "white"}`;
+    }
+    return `<td style="${style}">${escapeHtml(formatValue(v, digits))}</td>`;
+  };
+  const html = `<div>${options.title ? `<div style="font-weight:bold;margin:4px 0">${escapeHtml(options.title)}</div>` : ""}<table>` +
+    `<thead><tr>${cols.map((c) => `<th style="padding:2px 8px">${escapeHtml(c)}</th>`).join("")}</tr></thead><tbody>` +
+    rows.map((r) => `<tr>${cols.map((c) => td(c, r[c])).join("")}</tr>`).join("") + `</tbody></table></div>`;
+  const cells = rows.map((r) => cols.map((c) => formatValue(r[c], digits)));
+  const widths = cols.map((c, j) => Math.max(c.length, ...cells.map((r) => r[j].length)));
+  const line = (vals: string[]) => vals.map((v, j) => v.padStart(widths[j])).join("  ");
+  const text = `${options.title ? options.title + "\n" : ""}${line(cols)}\n${cells.map(line).join("\n")}`;
+  return { [DISPLAY]: () => ({ "text/html": html, "text/plain": text }) };
+}
+
+// ---------------------------------------------------------------------------------------------
+// SVG charts (labelled text, small in the saved notebook, rendered by every Jupyter front end)
+
+const PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"];
+
+function niceTicks(lo: number, hi: number, n = 5): number[] {
+  if (!(hi > lo)) return [lo];
+  const step0 = (hi - lo) / n, mag = 10 ** Math.floor(Math.log10(step0));
+  const step = [1, 2, 5, 10].map((m) => m * mag).find((s) => s >= step0)!;
+  const out: number[] = [];
+  for (let v = Math.ceil(lo / step) * step; v <= hi + step * 1e-9; v += step) out.push(Number(v.toPrecision(12)));
+  return out;
+}
+
+function tickLabel(v: number): string {
+  return Math.abs(v) >= 1e4 || (Math.abs(v) < 1e-3 && v !== 0) ? v.toExponential(0) : String(Number(v.toPrecision(4)));
+}
+
+interface Frame {
+  width: number;
+  height: number;
+  left: number;
+  top: number;
+  plotW: number;
+  plotH: number;
+  x: (v: number) => number;
+  y: (v: number) => number;
+  parts: string[];
+}
+
+function frame(opts: { width?: number; height?: number; title?: string; xLabel?: string; yLabel?: string; xRange: [number, number]; yRange: [number, number]; xTicks?: boolean; legendRows?: number }): Frame {
+  const width = opts.width ?? 520, height = opts.height ?? 300;
+  const left = 56, right = 14, top = opts.title ? 28 : 12, bottom = 44 + 16 * (opts.legendRows ?? 0);
+  const plotW = width - left - right, plotH = height - top - bottom;
+  const [x0, x1] = opts.xRange, [y0, y1] = opts.yRange;
+  const x = (v: number) => left + ((v - x0) / (x1 - x0 || 1)) * plotW;
+  const y = (v: number) => top + plotH - ((v - y0) / (y1 - y0 || 1)) * plotH;
+  const parts: string[] = [`<rect x="0" y="0" width="${width}" height="${height}" fill="white"/>`];
+  if (opts.title) parts.push(`<text x="${width / 2}" y="18" text-anchor="middle" font-size="14" font-weight="bold">${escapeHtml(opts.title)}</text>`);
+  for (const t of niceTicks(y0, y1)) {
+    parts.push(`<line x1="${left}" x2="${left + plotW}" y1="${y(t)}" y2="${y(t)}" stroke="#e4e4e4"/>`);
+    parts.push(`<text x="${left - 6}" y="${y(t) + 4}" text-anchor="end" font-size="11">${tickLabel(t)}</text>`);
+  }
+  if (opts.xTicks !== false) {
+    for (const t of niceTicks(x0, x1, 6)) parts.push(`<text x="${x(t)}" y="${top + plotH + 16}" text-anchor="middle" font-size="11">${tickLabel(t)}</text>`);
+  }
+  parts.push(`<rect x="${left}" y="${top}" width="${plotW}" height="${plotH}" fill="none" stroke="#888"/>`);
+  if (opts.xLabel) parts.push(`<text x="${left + plotW / 2}" y="${top + plotH + 34}" text-anchor="middle" font-size="12">${escapeHtml(opts.xLabel)}</text>`);
+  if (opts.yLabel) parts.push(`<text transform="translate(14 ${top + plotH / 2}) rotate(-90)" text-anchor="middle" font-size="12">${escapeHtml(opts.yLabel)}</text>`);
+  return { width, height, left, top, plotW, plotH, x, y, parts };
+}
+
+function svg(f: Frame, text: string): object {
+  const body = `<svg xmlns="http://www.w3.org/2000/svg" width="${f.width}" height="${f.height}" viewBox="0 0 ${f.width} ${f.height}" font-family="DejaVu Sans, Arial, sans-serif">${f.parts.join("")}</svg>`;
+  return { [DISPLAY]: () => ({ "image/svg+xml": body, "text/plain": text }) };
+}
+
+function legend(f: Frame, names: string[]): void {
+  const perRow = Math.max(1, Math.floor(f.plotW / 130));
+  names.forEach((n, i) => {
+    const lx = f.left + (i % perRow) * 130, ly = f.top + f.plotH + 50 + 16 * Math.floor(i / perRow);
+    f.parts.push(`<rect x="${lx}" y="${ly - 9}" width="12" height="10" fill="${PALETTE[i % PALETTE.length]}"/><text x="${lx + 16}" y="${ly}" font-size="11">${escapeHtml(n)}</text>`);
+  });
+}
+
+export interface Series {
+  name: string;
+  x: number[];
+  y: number[];
+}
+
+export interface ChartOptions {
+  title?: string;
+  xLabel?: string;
+  yLabel?: string;
+  width?: number;
+  height?: number;
+  yRange?: [number, number];
+}
+
+/** Lines (one per series) with a legend. */
+export function lineChart(series: Series[], options: ChartOptions = {}): object {
+  const xs = series.flatMap((s) => s.x), ys = series.flatMap((s) => s.y).filter(Number.isFinite);
+  const yRange = options.yRange ?? [Math.min(0, ...ys), Math.max(...ys) * 1.05];
+  const perRow = Math.max(1, Math.floor(((options.width ?? 520) - 70) / 130));
+  const f = frame({ ...options, xRange: [Math.min(...xs), Math.max(...xs)], yRange, legendRows: series.length > 1 ? Math.ceil(series.length / perRow) : 0 });
+  series.forEach((s, i) => {
+    const pts = s.x.map((xv, j) => `${f.x(xv).toFixed(1)},${f.y(s.y[j]).toFixed(1)}`).join(" ");
+    f.parts.push(`<polyline points="${pts}" fill="none" stroke="${PALETTE[i % PALETTE.length]}" stroke-width="2"/>`);
+  });
+  if (series.length > 1) legend(f, series.map((s) => s.name));
+  const text = `${options.title ?? "line chart"}\n` + series.map((s) => `${s.name}: ${s.y.map((v) => tickLabel(v)).join(" ")}`).join("\n");
+  return svg(f, text);
+}
+
+/** Horizontal-axis categories, one bar per category (or a group of bars per category). */
+export function barChart(categories: string[], groups: { name: string; values: number[] }[], options: ChartOptions = {}): object {
+  const all = groups.flatMap((g) => g.values).filter(Number.isFinite);
+  const yRange = options.yRange ?? [Math.min(0, ...all), Math.max(...all) * 1.05 || 1];
+  const perRow = Math.max(1, Math.floor(((options.width ?? 520) - 70) / 130));
+  const f = frame({ ...options, xRange: [0, categories.length], yRange, xTicks: false, legendRows: groups.length > 1 ? Math.ceil(groups.length / perRow) : 0 });
+  const slot = f.plotW / categories.length, bw = (slot * 0.8) / groups.length;
+  categories.forEach((c, i) => {
+    groups.forEach((g, j) => {
+      const v = g.values[i];
+      if (!Number.isFinite(v)) return;
+      const x = f.left + i * slot + slot * 0.1 + j * bw, y0 = f.y(Math.max(0, yRange[0])), y1 = f.y(v);
+      f.parts.push(`<rect x="${x.toFixed(1)}" y="${Math.min(y0, y1).toFixed(1)}" width="${(bw - 1).toFixed(1)}" height="${Math.abs(y1 - y0).toFixed(1)}" fill="${PALETTE[j % PALETTE.length]}"><title>${escapeHtml(`${c} ${g.name}: ${tickLabel(v)}`)}</title></rect>`);
+    });
+    f.parts.push(`<text x="${(f.left + (i + 0.5) * slot).toFixed(1)}" y="${f.top + f.plotH + 16}" text-anchor="middle" font-size="11">${escapeHtml(c)}</text>`);
+  });
+  if (groups.length > 1) legend(f, groups.map((g) => g.name));
+  const text = `${options.title ?? "bar chart"}\n` + categories.map((c, i) => `${c}: ${groups.map((g) => `${groups.length > 1 ? g.name + " " : ""}${tickLabel(g.values[i])}`).join(", ")}`).join("\n");
+  return svg(f, text);
+}
+
+export interface SignalOptions extends ChartOptions {
+  /** A value per time step in [0, 1] drawn as a coloured band under the signal (e.g. a 1-D CAM). */
+  heat?: number[];
+  /** [start, end) of a segment to mark (e.g. where the informative pattern really is). */
+  segment?: [number, number];
+  segmentLabel?: string;
+}
+
+/** A time series as a line, with an optional heat band (viridis) and a marked segment. */
+export function signalChart(y: number[], options: SignalOptions = {}): object {
+  const lo = Math.min(...y), hi = Math.max(...y), pad = 0.05 * (hi - lo || 1);
+  const f = frame({ height: 220, ...options, xRange: [0, y.length], yRange: [lo - pad, hi + pad] });
+  const step = f.plotW / y.length;
+  if (options.segment) {
+    const [s, e] = options.segment;
+    f.parts.push(`<rect x="${f.x(s).toFixed(1)}" y="${f.top}" width="${((e - s) * step).toFixed(1)}" height="${f.plotH}" fill="#ffd54f" fill-opacity="0.35"/>`);
+    if (options.segmentLabel) f.parts.push(`<text x="${f.x((s + e) / 2).toFixed(1)}" y="${f.top + 12}" text-anchor="middle" font-size="11">${escapeHtml(options.segmentLabel)}</text>`);
+  }
+  if (options.heat) {
+    options.heat.forEach((v, t) => {
+      f.parts.push(`<rect x="${(f.left + t * step).toFixed(2)}" y="${f.top + f.plotH + 20}" width="${(step + 0.3).toFixed(2)}" height="12" fill="${cssColor(viridis(v))}"/>`);
+    });
+  }
+  f.parts.push(`<polyline points="${y.map((v, t) => `${(f.left + (t + 0.5) * step).toFixed(1)},${f.y(v).toFixed(1)}`).join(" ")}" fill="none" stroke="#333" stroke-width="1.3"/>`);
+  const text = `${options.title ?? "signal"}: ${y.length} steps` + (options.segment ? `, segment [${options.segment[0]}, ${options.segment[1]})` : "") +
+    (options.heat ? `, heat peak at t=${options.heat.indexOf(Math.max(...options.heat))}` : "");
+  return svg(f, text);
+}
+
+/** Tokens as coloured chips (blue = against, red = for the class), with the value under each. */
+export function tokenChips(tokens: string[], scores: number[], title = ""): object {
+  const bound = Math.max(...scores.map(Math.abs)) || 1;
+  const chips = tokens.map((t, i) => {
+    const s = scores[i] / bound;
+    return `<span style="display:inline-block;margin:2px;padding:3px 6px;border-radius:4px;background:${cssColor(diverging(s))};color:black;font-family:monospace;text-align:center">` +
+      `${escapeHtml(t)}<br/><small>${scores[i] >= 0 ? "+" : ""}${scores[i].toFixed(2)}</small></span>`;
+  }).join("");
+  const html = `<div>${title ? `<div style="font-weight:bold;margin:4px 0">${escapeHtml(title)}</div>` : ""}${chips}</div>`;
+  const text = `${title ? title + ": " : ""}${tokens.map((t, i) => `${t}(${scores[i] >= 0 ? "+" : ""}${scores[i].toFixed(2)})`).join(" ")}`;
+  return { [DISPLAY]: () => ({ "text/html": html, "text/plain": text }) };
+}
+
+/** Channel maps of an activation [1, h, w, c] (or [h, w, c]) as tiles, each coloured on its own range. */
+export async function channelTiles(activation: tf.Tensor, channels: number[], scale = 1): Promise<Pixels[]> {
+  const [h, w, c] = hwc(activation, "channelTiles");
+  const values = await activation.data();
+  return channels.map((ch) => {
+    if (!(ch >= 0 && ch < c)) throw new Error(`figures.channelTiles: channel ${ch} out of range (0…${c - 1})`);
+    const map = new Float32Array(h * w);
+    for (let p = 0; p < h * w; p++) map[p] = values[p * c + ch];
+    return enlarge(mapValuesToPixels(map, h, w, {}), scale);
+  });
+}
