@@ -13,6 +13,7 @@ import {
   runAllCells,
   saveNotebook,
   screenshot,
+  restartKernel,
   shutdownKernel,
   startLab,
   timeToCanvasChange,
@@ -192,6 +193,20 @@ test("the widgets follow the dark theme", async () => {
   } finally {
     await setTheme(page, "JupyterLab Light");
   }
+});
+
+test("after a kernel restart the widgets keep their snapshots and say live data is gone", async () => {
+  await restartKernel(page);
+  // The next interaction finds the restarted kernel: a class click cannot be served any more.
+  const root = page.locator(W("heatmap"));
+  await root.locator('[data-testid="camlab-class-item"]').last().click();
+  await waitInPage(page, () => {
+    const w = document.querySelector('[data-testid="camlab-heatmap"]');
+    return w.dataset.state === "unavailable" && /restarted/.test(w.querySelector('[data-testid="camlab-status"]').textContent);
+  }, undefined, { timeoutMs: 60_000 });
+  const [heat] = await canvasStats(page, '[data-testid="camlab-heatmap"] [data-testid="camlab-heatmap-canvas"]');
+  assert.ok(!heat.blank, "the snapshot stays");
+  await screenshot(page, "widgets-after-restart", { selector: '[data-testid="camlab-heatmap"] >> nth=0' });
 });
 
 test("after the kernel shuts down, a reloaded page shows the static snapshots", async () => {
