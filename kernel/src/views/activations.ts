@@ -7,11 +7,9 @@ import { findLayer, type AnyModel } from "../engine/model";
 import { checkModelArg } from "../hooks/run";
 import { ACTIVATIONS_MIME, PROTOCOL_VERSION, type ActivationsPayload } from "../protocol";
 import { quantizeChannels } from "../session/quantize";
-import { currentSession } from "../session/session";
-import { batchOfOne } from "./image";
 import { dequantize, toQuantizedImage } from "./quantized";
 import { colorize, montage, pngBase64 } from "./raster";
-import { CamlabView, sessionRef } from "./view";
+import { CamlabView, buildBoundView } from "./view";
 
 export interface ActivationsOptions {
   /** Class names (used when the widget links to CAMs). */
@@ -56,16 +54,7 @@ export async function activationsView(model: AnyModel, input: tf.Tensor, layer: 
   checkModelArg(model, "activationsView");
   if (typeof layer !== "string") throw new TypeError(`camlab.activationsView: layer must be a layer name (string), got ${layer === null ? "null" : typeof layer}`);
   findLayer(model, layer);
-  const session = currentSession();
-  const batch = batchOfOne(model, input, "activationsView");
-  let handle: string;
-  try {
-    handle = session.bind(model, batch, { labels: options.labels, modelName: options.modelName });
-  } finally {
-    if (batch !== input) batch.dispose();
-  }
-  try {
-    const bound = session.lookup(handle);
+  return buildBoundView("activationsView", model, input, options, async (bound, ref) => {
     const act = bound.activation(layer);
     const [h, w, c] = act.shape;
     const channels = await bound.channelSummaries(layer, true);
@@ -80,7 +69,7 @@ export async function activationsView(model: AnyModel, input: tf.Tensor, layer: 
     const text = `activations of ${layer}: ${h}×${w}×${c}; strongest channels by mean: ` + strongest.map((s) => `#${s.index} (${s.mean.toPrecision(3)})`).join(", ");
     return new ActivationsView(ACTIVATIONS_MIME, {
       version: PROTOCOL_VERSION,
-      session: sessionRef(handle),
+      session: ref,
       layer,
       shape: [h, w, c],
       channels,
@@ -89,10 +78,7 @@ export async function activationsView(model: AnyModel, input: tf.Tensor, layer: 
       pageSize,
       histogram: hist,
     }, png, text);
-  } catch (e) {
-    session.evict(handle);
-    throw e;
-  }
+  });
 }
 
 /** Shows the activation browser of one layer in the cell's output. */

@@ -6,11 +6,10 @@ import { CAM_METHODS, type CamMethodName } from "../cam/registry";
 import { defaultCamLayer, findLayer, spatialLayerNames, type AnyModel } from "../engine/model";
 import { checkModelArg } from "../hooks/run";
 import { HEATMAP_MIME, PROTOCOL_VERSION, type HeatmapPayload } from "../protocol";
-import { currentSession } from "../session/session";
-import { batchOfOne, imageToRgb } from "./image";
+import { imageToRgb } from "./image";
 import { dequantize, toQuantizedImage } from "./quantized";
 import { overlay, pngBase64 } from "./raster";
-import { CamlabView, sessionRef } from "./view";
+import { CamlabView, buildBoundView } from "./view";
 import type { DisplayHandle } from "../display/display";
 
 export interface HeatmapOptions {
@@ -42,16 +41,7 @@ export async function heatmapView(model: AnyModel, input: tf.Tensor, options: He
   if (!(method in CAM_METHODS)) throw new Error(`camlab.heatmapView: unknown method "${method}"; known methods: ${Object.keys(CAM_METHODS).join(", ")}`);
   const layer = options.layer ?? defaultCamLayer(model);
   findLayer(model, layer);
-  const session = currentSession();
-  const batch = batchOfOne(model, input, "heatmapView");
-  let handle: string;
-  try {
-    handle = session.bind(model, batch, { labels: options.labels, modelName: options.modelName });
-  } finally {
-    if (batch !== input) batch.dispose();
-  }
-  try {
-    const bound = session.lookup(handle);
+  return buildBoundView("heatmapView", model, input, options, async (bound, ref) => {
     const k = options.topK ?? 5;
     const classCount = await bound.classCount();
     if (classCount === 0) throw new Error("camlab.heatmapView: the model's output is not [batch, classes]; use camlab.cam with a target function for other outputs");
@@ -79,7 +69,7 @@ export async function heatmapView(model: AnyModel, input: tf.Tensor, options: He
     const layers = spatialLayerNames(model);
     return new HeatmapView(HEATMAP_MIME, {
       version: PROTOCOL_VERSION,
-      session: sessionRef(handle),
+      session: ref,
       image: { width: rgb.width, height: rgb.height, data: Buffer.from(rgb.data).toString("base64") },
       cam: toQuantizedImage(q),
       method,
@@ -89,10 +79,7 @@ export async function heatmapView(model: AnyModel, input: tf.Tensor, options: He
       methods: Object.keys(CAM_METHODS),
       layers: layers.includes(layer) ? layers : [...layers, layer],
     }, png, text);
-  } catch (e) {
-    session.evict(handle);
-    throw e;
-  }
+  });
 }
 
 /** Shows the heatmap overlay in the cell's output (one call, like Python's show_*). */

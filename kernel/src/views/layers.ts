@@ -8,10 +8,8 @@ import type { Target } from "../engine/targets";
 import { gradientHealth } from "../hooks/health";
 import { checkModelArg } from "../hooks/run";
 import { LAYERS_MIME, PROTOCOL_VERSION, type LayerGradientHealth, type LayerInfo, type LayersPayload } from "../protocol";
-import { currentSession } from "../session/session";
-import { batchOfOne } from "./image";
 import { pngBase64, type Rgb } from "./raster";
-import { CamlabView, sessionRef } from "./view";
+import { CamlabView, buildBoundView } from "./view";
 
 export interface LayersOptions {
   /** Check gradients for the bound input (default true when an input is given). */
@@ -62,16 +60,7 @@ function summaryText(modelName: string, layers: LayerInfo[], health: LayerGradie
 
 export async function layersView(model: AnyModel, input?: tf.Tensor | null, options: LayersOptions = {}): Promise<LayersView> {
   checkModelArg(model, "layersView");
-  const session = currentSession();
-  const batch = input == null ? null : batchOfOne(model, input, "layersView");
-  let handle: string;
-  try {
-    handle = session.bind(model, batch, { labels: options.labels, modelName: options.modelName });
-  } finally {
-    if (batch && batch !== input) batch.dispose();
-  }
-  try {
-    const bound = session.lookup(handle);
+  return buildBoundView("layersView", model, input ?? null, options, async (bound, ref) => {
     const layers = bound.layers();
     let health: LayerGradientHealth[] | undefined;
     let firstNaN: string | null = null;
@@ -83,15 +72,12 @@ export async function layersView(model: AnyModel, input?: tf.Tensor | null, opti
     const png = pngBase64(layerStrip(layers, new Map((health ?? []).map((h) => [h.layer, h]))));
     return new LayersView(LAYERS_MIME, {
       version: PROTOCOL_VERSION,
-      session: sessionRef(handle),
+      session: ref,
       modelName: bound.modelName,
       layers,
       ...(health ? { health } : {}),
     }, png, summaryText(bound.modelName, layers, health, firstNaN));
-  } catch (e) {
-    session.evict(handle);
-    throw e;
-  }
+  });
 }
 
 /** Shows the layer browser in the cell's output. */

@@ -3,8 +3,12 @@
 // The snapshot is computed once, when the view is made; live widgets ask the session for more.
 import { display, type DisplayHandle } from "../display/display";
 import { JUPYTER_DISPLAY, type DisplayResult } from "../display/mime";
+import type * as tf from "@tensorflow/tfjs";
+import type { AnyModel } from "../engine/model";
 import type { SessionRef } from "../protocol";
+import type { BindOptions, BoundModel } from "../session/bound";
 import { currentSession } from "../session/session";
+import { batchOfOne } from "./image";
 
 export abstract class CamlabView<P extends { session: SessionRef | null }> {
   constructor(
@@ -44,4 +48,31 @@ export abstract class CamlabView<P extends { session: SessionRef | null }> {
 
 export function sessionRef(handle: string): SessionRef {
   return { handle, kernelInstance: currentSession().kernelInstance };
+}
+
+/**
+ * Binds the model and (a copy of) one input in the session, then builds a view from the bound
+ * model. When building fails the entry is freed at once: a failed display leaves nothing resident.
+ */
+export async function buildBoundView<V>(
+  fn: string,
+  model: AnyModel,
+  input: tf.Tensor | null,
+  options: BindOptions,
+  build: (bound: BoundModel, ref: SessionRef) => Promise<V>,
+): Promise<V> {
+  const session = currentSession();
+  const batch = input == null ? null : batchOfOne(model, input, fn);
+  let handle: string;
+  try {
+    handle = session.bind(model, batch, { labels: options.labels, modelName: options.modelName });
+  } finally {
+    if (batch && batch !== input) batch.dispose();
+  }
+  try {
+    return await build(session.lookup(handle), sessionRef(handle));
+  } catch (e) {
+    session.evict(handle);
+    throw e;
+  }
 }

@@ -81,3 +81,13 @@ export function pick(out: tf.Tensor, classes: number[]): tf.Tensor1D {
 export async function arr4(t: tf.Tensor): Promise<number[][][][]> {
   return (await t.array()) as number[][][][];
 }
+
+/** A layer whose backward pass turns every gradient into NaN (a stand-in for log(0) in a model). */
+export class PoisonGradient extends tf.layers.Layer {
+  static className = "PoisonGradient";
+  call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+    const x = Array.isArray(inputs) ? inputs[0] : inputs;
+    const f = tf.customGrad(((v: tf.Tensor) => ({ value: tf.clone(v), gradFunc: (dy: tf.Tensor) => [tf.mul(dy, NaN)] })) as unknown as Parameters<typeof tf.customGrad>[0]);
+    return f(x) as tf.Tensor;
+  }
+}

@@ -5,21 +5,12 @@ import * as assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { ensureBackend, findLayer } from "../../src/engine";
 import { activeHookCount, FeatureExtractor, gradientHealth, HookManager, registerBackwardHook, registerForwardHook, withHooks } from "../../src/hooks";
-import { randomImages, relErr, smallNested, smallResidual, smallSequential, splitSequential } from "../engine/fixtures";
+import { PoisonGradient, randomImages, relErr, smallNested, smallResidual, smallSequential, splitSequential } from "../engine/fixtures";
 
 function snapshot(model: tf.LayersModel) {
   return model.layers.map((l) => ({ keys: Object.getOwnPropertyNames(l).sort().join(","), call: (l as unknown as { call: unknown }).call }));
 }
 
-/** A layer whose backward pass turns every gradient into NaN (to test the health check). */
-class PoisonGradient extends tf.layers.Layer {
-  static className = "PoisonGradient";
-  call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
-    const x = Array.isArray(inputs) ? inputs[0] : inputs;
-    const f = tf.customGrad(((v: tf.Tensor) => ({ value: tf.clone(v), gradFunc: (dy: tf.Tensor) => [tf.mul(dy, NaN)] })) as unknown as Parameters<typeof tf.customGrad>[0]);
-    return f(x) as tf.Tensor;
-  }
-}
 
 describe("hook lifetimes", () => {
   before(async () => {

@@ -10,7 +10,7 @@ import { JUPYTER_DISPLAY } from "../../src/display";
 import { currentSession } from "../../src/session";
 import { activationsView, heatmapView, histogram, layersView } from "../../src/views";
 import { ACTIVATIONS_MIME, HEATMAP_MIME, LAYERS_MIME, type QuantizedImage } from "../../src/protocol";
-import { randomImages, smallResidual, smallSequential, splitSequential } from "../engine/fixtures";
+import { PoisonGradient, randomImages, smallResidual, smallSequential, splitSequential } from "../engine/fixtures";
 import * as ref from "../cam/reference";
 
 function bundleOf(view: { [JUPYTER_DISPLAY](): unknown }): Record<string, unknown> {
@@ -26,14 +26,6 @@ function values(q: QuantizedImage): number[] {
   return Array.from(Buffer.from(q.data, "base64"), (b) => q.offset + (q.scale * b) / 255);
 }
 
-class PoisonGradient extends tf.layers.Layer {
-  static className = "PoisonGradientView";
-  call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
-    const x = Array.isArray(inputs) ? inputs[0] : inputs;
-    const f = tf.customGrad(((v: tf.Tensor) => ({ value: tf.clone(v), gradFunc: (dy: tf.Tensor) => [tf.mul(dy, NaN)] })) as unknown as Parameters<typeof tf.customGrad>[0]);
-    return f(x) as tf.Tensor;
-  }
-}
 
 describe("views", () => {
   const model = smallSequential(4, 12);
