@@ -1,14 +1,18 @@
 // `npm test`: sets up what a fresh clone lacks, builds, and runs every test suite of the project:
 //   kernel unit tests (node:test) · extension unit tests (node:test) · kernel protocol tests
 //   (jupyter_kernel_test + jupyter_client, Python) · notebooks (nbclient) · browser end-to-end
-//   (real JupyterLab in Chromium). Exits non-zero when any suite fails.
-// `npm test -- <suite>...` runs only the named suites (kernel, extension, protocol, notebooks, browser).
+//   (real JupyterLab in Chromium) · the engine's tests again on webgpu (kernel-webgpu: Mesa's
+//   llvmpipe where there is no GPU; a subset, CAMLAB_WEBGPU_TESTS=all for every engine suite;
+//   skipped when there is no WebGPU adapter, failed instead when CAMLAB_REQUIRE_WEBGPU=1).
+//   Exits non-zero when any suite fails.
+// `npm test -- <suite>...` runs only the named suites (kernel, extension, protocol, notebooks, browser, kernel-webgpu).
 import { spawnSync } from "node:child_process";
 import { existsSync, readdirSync } from "node:fs";
 import path from "node:path";
 import {
   repoRoot, jupyterEnv, ensureSystemPackages, ensureNodeModules, buildAll, installKernelspec, log, PYTHON,
 } from "./lib/setup.mjs";
+import { findWebgpuEnv, webgpuTestFiles, SYNC_READ_GUARD } from "./lib/webgpu.mjs";
 
 const nodeTestDirs = (dir) =>
   existsSync(dir) ? readdirSync(dir, { recursive: true }).filter((f) => String(f).endsWith(".test.js")).map((f) => path.join(dir, String(f))) : [];
@@ -33,6 +37,20 @@ const SUITES = {
     args: ["--test", "--test-concurrency=1", "--test-reporter=spec",
       ...(existsSync(path.join(repoRoot, "test", "browser")) ? readdirSync(path.join(repoRoot, "test", "browser")).filter((f) => f.endsWith(".test.mjs")).map((f) => path.join(repoRoot, "test", "browser", f)) : [])],
   }),
+  "kernel-webgpu": () => {
+    const gpu = findWebgpuEnv(env);
+    if (!gpu.env) {
+      const why = `no WebGPU adapter — ${gpu.reason}`;
+      if (process.env.CAMLAB_REQUIRE_WEBGPU === "1") return { cmd: process.execPath, args: ["-e", `console.error(${JSON.stringify(`CAMLAB_REQUIRE_WEBGPU=1 but ${why}`)}); process.exit(1)`] };
+      return { enabled: false, skipped: why };
+    }
+    log(`suite kernel-webgpu: adapter ${gpu.adapter.name}, via ${gpu.via}`);
+    return {
+      cmd: process.execPath,
+      args: ["--test", "--test-concurrency=1", "--test-reporter=spec", "--require", SYNC_READ_GUARD, ...webgpuTestFiles()],
+      env: { ...gpu.env, CAMLAB_BACKEND: "webgpu" },
+    };
+  },
 };
 
 /** Reads pass/fail counts from node:test (spec or tap) and unittest output. */
@@ -54,7 +72,7 @@ function countResults(text) {
 const wanted = process.argv.slice(2).length ? process.argv.slice(2) : Object.keys(SUITES);
 for (const w of wanted) if (!SUITES[w]) { console.error(`unknown suite "${w}"; known: ${Object.keys(SUITES).join(", ")}`); process.exit(2); }
 
-ensureSystemPackages();
+ensureSystemPackages({ webgpuDriver: wanted.includes("kernel-webgpu") });
 ensureNodeModules();
 buildAll();
 installKernelspec();
@@ -64,13 +82,13 @@ const summary = [];
 for (const name of wanted) {
   const suite = SUITES[name]();
   if (suite.enabled === false || (suite.cmd === process.execPath && suite.args.every((a) => a.startsWith("--")))) {
-    log(`suite ${name}: no tests found`);
-    summary.push({ name, passed: 0, failed: 0, code: 0, empty: true });
+    log(`suite ${name}: ${suite.skipped ? `skipped: ${suite.skipped}` : "no tests found"}`);
+    summary.push({ name, passed: 0, failed: 0, code: 0, empty: true, skipped: suite.skipped });
     continue;
   }
   log(`suite ${name}`);
   const t0 = Date.now();
-  const r = spawnSync(suite.cmd, suite.args, { cwd: repoRoot, env, encoding: "utf8", maxBuffer: 256 * 1024 * 1024 });
+  const r = spawnSync(suite.cmd, suite.args, { cwd: repoRoot, env: suite.env ?? env, encoding: "utf8", maxBuffer: 256 * 1024 * 1024 });
   process.stdout.write(r.stdout ?? "");
   process.stderr.write(r.stderr ?? "");
   const counts = countResults(`${r.stdout}\n${r.stderr}`);
@@ -83,7 +101,7 @@ for (const s of summary) {
   passed += s.passed;
   failed += s.failed;
   if (s.code !== 0) suiteFailures++;
-  console.log(`${s.name.padEnd(10)} ${s.empty ? "no tests" : `${s.passed} passed, ${s.failed} failed`}${s.code !== 0 ? `  (exit ${s.code})` : ""}${s.seconds ? `  ${s.seconds.toFixed(0)} s` : ""}`);
+  console.log(`${s.name.padEnd(13)} ${s.skipped ? "skipped (no WebGPU adapter)" : s.empty ? "no tests" : `${s.passed} passed, ${s.failed} failed`}${s.code !== 0 ? `  (exit ${s.code})` : ""}${s.seconds ? `  ${s.seconds.toFixed(0)} s` : ""}`);
 }
 if (suiteFailures && failed === 0) failed = suiteFailures; // a suite that crashed counts as a failure
 console.log(`\ntotal: ${passed} passed, ${failed} failed`);

@@ -6,6 +6,7 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, statSync, readdirSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { ensureMesaVulkan } from "./webgpu.mjs";
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 export const PYTHON = "/usr/bin/python3";
@@ -83,8 +84,16 @@ function missingSystemParts() {
  * Installs the Debian packages that are missing, when running as root on a Debian-like system;
  * otherwise stops with the exact command a person has to run.
  * `needBrowser` false skips chromium (for `npm start` the user's own browser is used).
+ * `webgpuDriver` also unpacks Mesa 25's Vulkan driver (llvmpipe) from bookworm-backports into
+ * .mesa-vulkan/ for the kernel-webgpu suite (scripts/lib/webgpu.mjs; the system's Mesa is left
+ * as it is). Optional: when that cannot be done the suite skips, nothing stops.
  */
-export function ensureSystemPackages({ needBrowser = true } = {}) {
+export function ensureSystemPackages({ needBrowser = true, webgpuDriver = false } = {}) {
+  installDebianPackages(needBrowser);
+  if (webgpuDriver) ensureMesaVulkan({ log });
+}
+
+function installDebianPackages(needBrowser) {
   let missing = missingSystemParts();
   if (!needBrowser) missing = missing.filter((p) => p !== "chromium");
   if (missing.length === 0) return;
