@@ -31,7 +31,7 @@ const NOT_NEEDED = new Set(["libdrm-amdgpu1"]);
 // Which engine tests run on webgpu (paths under kernel/dist/test, without .test.js).
 
 /** All engine suites: what `npm run gpu-check` runs on a real GPU. */
-export const ENGINE_TEST_DIRS = ["engine", "hooks", "cam", "metrics", "models", "data"];
+export const ENGINE_TEST_DIRS = ["engine", "hooks", "cam", "metrics", "models", "data", "session", "views"];
 /** Tests of wasm's own kernels: nothing to learn from them on webgpu. */
 const WASM_ONLY = ["engine/wasmKernels"];
 /**
@@ -39,7 +39,8 @@ const WASM_ONLY = ["engine/wasmKernels"];
  * an empty shader cache, 13 s with a full one; the same files take 5 s on wasm). Every hook kind
  * and every CAM method runs in it, and engine/webgpuParity compares them all with wasm. Left out:
  * hooks/backward (finite differences: 65 s on llvmpipe), models/mobilenet (80 s: shaders for the
- * whole MobileNetV2), models/teaching (training), data/datasets (no tensor work worth repeating).
+ * whole MobileNetV2), models/teaching (training), data/datasets (no tensor work worth repeating),
+ * session/soak (pages every MobileNetV2 layer: about 4 minutes on llvmpipe).
  */
 export const WEBGPU_CI_TESTS = [
   "engine/backend",
@@ -54,6 +55,9 @@ export const WEBGPU_CI_TESTS = [
   "cam/behaviour",
   "metrics/metrics",
   "data/image",
+  "session/session",
+  "session/residency",
+  "views/views",
 ];
 /** Preloaded into the webgpu run: a synchronous read from camlab's engine or session code fails at once. */
 export const SYNC_READ_GUARD = path.join(repoRoot, "kernel", "dist", "test", "engine", "webgpuSyncGuard.js");

@@ -113,7 +113,9 @@ export class BoundModel {
     let rows = this.summaries.get(layer);
     if (!rows) {
       const act = this.activation(layer);
-      const stats = tf.tidy(() => tf.stack([tf.mean(act, [0, 1]), tf.max(act, [0, 1]), tf.mean(tf.cast(tf.equal(act, 0), "float32"), [0, 1])]));
+      // Sparsity as mean(1 − sign|x|), not mean(cast(x == 0)): tfjs-webgpu 4.22 builds an invalid
+      // shader when a bool cast to float32 is transposed for the reduction (garbage on webgpu).
+      const stats = tf.tidy(() => tf.stack([tf.mean(act, [0, 1]), tf.max(act, [0, 1]), tf.mean(tf.sub(1, tf.sign(tf.abs(act))), [0, 1])]));
       let values: Float32Array;
       try {
         values = (await stats.data()) as Float32Array;

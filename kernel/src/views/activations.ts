@@ -32,7 +32,8 @@ export async function histogram(x: tf.Tensor, bins: number): Promise<{ edges: nu
     const flat = tf.reshape(x, [-1]);
     const lo = tf.min(flat), hi = tf.max(flat);
     const step = tf.div(tf.sub(hi, lo), bins);
-    const below = Array.from({ length: bins - 1 }, (_, i) => tf.sum(tf.cast(tf.less(flat, tf.add(lo, tf.mul(step, i + 1))), "int32")).cast("float32"));
+    // x < edge counted as sum(step(edge − x)): float ops only (bool casts misbehave on tfjs-webgpu).
+    const below = Array.from({ length: bins - 1 }, (_, i) => tf.sum(tf.step(tf.sub(tf.add(lo, tf.mul(step, i + 1)), flat))));
     return tf.stack([lo, hi, ...below]);
   });
   let v: Float32Array;
