@@ -1,6 +1,6 @@
-// Pictures for the camlab teaching notebooks: turn tensors and numbers into things a notebook
-// shows (PNG images, labelled galleries, tables, SVG charts). Nothing here computes a CAM —
-// the notebooks do that with camlab; this file only draws. Every display object follows the
+// Helpers for the camlab teaching notebooks: read numbers out of tensors, and turn tensors and
+// numbers into things a notebook shows (PNG/JPEG images, labelled galleries, tables, SVG charts).
+// Nothing here computes a CAM — the notebooks do that with camlab; this file only reads and draws. Every display object follows the
 // rich display protocol: a method under Symbol.for("Jupyter.display") returning a MIME bundle,
 // always with a text/plain fallback so a terminal or a diff still says what was shown.
 import * as tf from "@tensorflow/tfjs";
@@ -14,6 +14,25 @@ export interface Pixels {
   width: number;
   height: number;
   data: Uint8Array;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading numbers. Always asynchronous: a GPU backend (WebGPU) cannot read synchronously
+// (dataSync/arraySync), and the same notebook should run on every backend.
+
+/** The values of the tensor `compute` returns (run inside tf.tidy, then freed). */
+export async function values(compute: () => tf.Tensor): Promise<number[]> {
+  const t = tf.tidy(compute);
+  try {
+    return Array.from(await t.data());
+  } finally {
+    t.dispose();
+  }
+}
+
+/** The first value of the tensor `compute` returns (a scalar, typically). */
+export async function value(compute: () => tf.Tensor): Promise<number> {
+  return (await values(compute))[0];
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -55,6 +74,16 @@ function hwc(t: tf.Tensor, what: string): [number, number, number] {
   throw new Error(`figures.${what}: expected [h, w], [h, w, c] or [1, h, w, c], got [${s.join(", ")}]`);
 }
 
+/** Height and width of a single-channel map: [h, w], [h, w, 1], [1, h, w] (one CAM of a batch) or [1, h, w, 1]. */
+function mapHW(t: tf.Tensor, what: string): [number, number] {
+  const s = t.shape;
+  if (s.length === 2) return [s[0], s[1]];
+  if (s.length === 3 && s[2] === 1) return [s[0], s[1]];
+  if (s.length === 3 && s[0] === 1) return [s[1], s[2]];
+  if (s.length === 4 && s[0] === 1 && s[3] === 1) return [s[1], s[2]];
+  throw new Error(`figures.${what}: expected one map [h, w], [h, w, 1], [1, h, w] or [1, h, w, 1], got [${s.join(", ")}]`);
+}
+
 /** A photo-like tensor (values 0–1 or 0–255, 1 or 3 channels) as pixels. */
 export async function imagePixels(image: tf.Tensor): Promise<Pixels> {
   const [h, w, c] = hwc(image, "imagePixels");
@@ -91,16 +120,15 @@ function mapValuesToPixels(v: ArrayLike<number>, h: number, w: number, options: 
   return { width: w, height: h, data };
 }
 
-/** A 2-D map ([h, w] or [h, w, 1]) coloured by a colormap. */
+/** One map ([h, w], [h, w, 1], [1, h, w]) coloured by a colormap. */
 export async function mapPixels(map: tf.Tensor, options: MapOptions = {}): Promise<Pixels> {
-  const [h, w, c] = hwc(map, "mapPixels");
-  if (c !== 1) throw new Error(`figures.mapPixels: a map has one channel, got ${c}`);
+  const [h, w] = mapHW(map, "mapPixels");
   return mapValuesToPixels(await map.data(), h, w, options);
 }
 
 /** Blends a map in [0, 1] (resized bilinearly to the image first) over an image. */
 export async function overlayPixels(image: Pixels, map: tf.Tensor, opacity = 0.5): Promise<Pixels> {
-  const [h, w] = hwc(map, "overlayPixels");
+  const [h, w] = mapHW(map, "overlayPixels");
   const resized = tf.tidy(() => tf.image.resizeBilinear(tf.reshape(map, [1, h, w, 1]) as tf.Tensor4D, [image.height, image.width], false, true));
   const v = await resized.data();
   resized.dispose();
@@ -181,6 +209,16 @@ export function picture(p: Pixels, caption = "", format: ImageFormat = "png"): o
   };
 }
 
+/** An HTML display: `html` is its markup (to compose several into one display), `text` its plain form. */
+export interface HtmlView {
+  readonly html: string;
+  readonly text: string;
+}
+
+function htmlView(markup: string, text: string): HtmlView {
+  return { html: markup, text, [DISPLAY]: () => ({ "text/html": markup, "text/plain": text }) } as HtmlView;
+}
+
 export interface GalleryItem {
   pixels: Pixels;
   caption?: string;
@@ -199,7 +237,7 @@ export interface GalleryOptions {
 }
 
 /** Captioned images in a grid: text/html (images inline as data URIs) + text/plain (the captions). */
-export function gallery(items: GalleryItem[], options: GalleryOptions = {}): object {
+export function gallery(items: GalleryItem[], options: GalleryOptions = {}): HtmlView {
   const columns = options.columns ?? items.length;
   const rows: GalleryItem[][] = [];
   for (let i = 0; i < items.length; i += columns) rows.push(items.slice(i, i + columns));
@@ -213,7 +251,7 @@ export function gallery(items: GalleryItem[], options: GalleryOptions = {}): obj
     rows.map((r, i) => `<tr>${options.rowLabels ? `<th style="text-align:right;padding-right:8px">${escapeHtml(options.rowLabels[i] ?? "")}</th>` : ""}${r.map(cell).join("")}</tr>`).join("") +
     `</table></div>`;
   const text = `${options.title ? options.title + "\n" : ""}` + rows.map((r, i) => `${options.rowLabels ? (options.rowLabels[i] ?? "") + ": " : ""}${r.map((it) => `[${(it.caption ?? "").replace(/\n/g, " ")}]`).join(" ")}`).join("\n");
-  return { [DISPLAY]: () => ({ "text/html": html, "text/plain": text }) };
+  return htmlView(html, text);
 }
 
 export interface TableOptions {
@@ -230,7 +268,7 @@ function formatValue(v: unknown, digits: number): string {
 }
 
 /** Rows of plain values as an HTML table (+ aligned text/plain). */
-export function table(rows: Record<string, unknown>[], options: TableOptions = {}): object {
+export function table(rows: Record<string, unknown>[], options: TableOptions = {}): HtmlView {
   const cols = [...new Set(rows.flatMap((r) => Object.keys(r)))];
   const digits = options.digits ?? 3;
   const ranges = new Map<string, [number, number]>();
@@ -254,7 +292,7 @@ export function table(rows: Record<string, unknown>[], options: TableOptions = {
   const widths = cols.map((c, j) => Math.max(c.length, ...cells.map((r) => r[j].length)));
   const line = (vals: string[]) => vals.map((v, j) => v.padStart(widths[j])).join("  ");
   const text = `${options.title ? options.title + "\n" : ""}${line(cols)}\n${cells.map(line).join("\n")}`;
-  return { [DISPLAY]: () => ({ "text/html": html, "text/plain": text }) };
+  return htmlView(html, text);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -309,9 +347,25 @@ function frame(opts: { width?: number; height?: number; title?: string; xLabel?:
   return { width, height, left, top, plotW, plotH, x, y, parts };
 }
 
-function svg(f: Frame, text: string): object {
+/** A chart: shows itself as image/svg+xml; `svg` is the markup (e.g. for an <img> inside HTML). */
+export interface Chart {
+  readonly svg: string;
+  readonly text: string;
+}
+
+function svg(f: Frame, text: string): Chart {
   const body = `<svg xmlns="http://www.w3.org/2000/svg" width="${f.width}" height="${f.height}" viewBox="0 0 ${f.width} ${f.height}" font-family="DejaVu Sans, Arial, sans-serif">${f.parts.join("")}</svg>`;
-  return { [DISPLAY]: () => ({ "image/svg+xml": body, "text/plain": text }) };
+  return { svg: body, text, [DISPLAY]: () => ({ "image/svg+xml": body, "text/plain": text }) } as Chart;
+}
+
+/** A chart as an <img> tag (data URI), to place a chart inside an HTML display. */
+export function chartImg(chart: Chart): string {
+  return `<img src="data:image/svg+xml;base64,${Buffer.from(chart.svg).toString("base64")}"/>`;
+}
+
+/** Any HTML (with its text/plain form) as a display object; pair it with display handles to update it. */
+export function html(markup: string, text: string): HtmlView {
+  return htmlView(markup, text);
 }
 
 function legend(f: Frame, names: string[]): void {
@@ -338,7 +392,7 @@ export interface ChartOptions {
 }
 
 /** Lines (one per series) with a legend. */
-export function lineChart(series: Series[], options: ChartOptions = {}): object {
+export function lineChart(series: Series[], options: ChartOptions = {}): Chart {
   const xs = series.flatMap((s) => s.x), ys = series.flatMap((s) => s.y).filter(Number.isFinite);
   const yRange = options.yRange ?? [Math.min(0, ...ys), Math.max(...ys) * 1.05];
   const perRow = Math.max(1, Math.floor(((options.width ?? 520) - 70) / 130));
@@ -353,7 +407,7 @@ export function lineChart(series: Series[], options: ChartOptions = {}): object 
 }
 
 /** Horizontal-axis categories, one bar per category (or a group of bars per category). */
-export function barChart(categories: string[], groups: { name: string; values: number[] }[], options: ChartOptions = {}): object {
+export function barChart(categories: string[], groups: { name: string; values: number[] }[], options: ChartOptions = {}): Chart {
   const all = groups.flatMap((g) => g.values).filter(Number.isFinite);
   const yRange = options.yRange ?? [Math.min(0, ...all), Math.max(...all) * 1.05 || 1];
   const perRow = Math.max(1, Math.floor(((options.width ?? 520) - 70) / 130));
@@ -382,7 +436,7 @@ export interface SignalOptions extends ChartOptions {
 }
 
 /** A time series as a line, with an optional heat band (viridis) and a marked segment. */
-export function signalChart(y: number[], options: SignalOptions = {}): object {
+export function signalChart(y: number[], options: SignalOptions = {}): Chart {
   const lo = Math.min(...y), hi = Math.max(...y), pad = 0.05 * (hi - lo || 1);
   const f = frame({ height: 220, ...options, xRange: [0, y.length], yRange: [lo - pad, hi + pad] });
   const step = f.plotW / y.length;
@@ -403,7 +457,7 @@ export function signalChart(y: number[], options: SignalOptions = {}): object {
 }
 
 /** Tokens as coloured chips (blue = against, red = for the class), with the value under each. */
-export function tokenChips(tokens: string[], scores: number[], title = ""): object {
+export function tokenChips(tokens: string[], scores: number[], title = ""): HtmlView {
   const bound = Math.max(...scores.map(Math.abs)) || 1;
   const chips = tokens.map((t, i) => {
     const s = scores[i] / bound;
@@ -412,7 +466,7 @@ export function tokenChips(tokens: string[], scores: number[], title = ""): obje
   }).join("");
   const html = `<div>${title ? `<div style="font-weight:bold;margin:4px 0">${escapeHtml(title)}</div>` : ""}${chips}</div>`;
   const text = `${title ? title + ": " : ""}${tokens.map((t, i) => `${t}(${scores[i] >= 0 ? "+" : ""}${scores[i].toFixed(2)})`).join(" ")}`;
-  return { [DISPLAY]: () => ({ "text/html": html, "text/plain": text }) };
+  return htmlView(html, text);
 }
 
 /** Channel maps of an activation [1, h, w, c] (or [h, w, c]) as tiles, each coloured on its own range. */
@@ -425,4 +479,43 @@ export async function channelTiles(activation: tf.Tensor, channels: number[], sc
     for (let p = 0; p < h * w; p++) map[p] = values[p * c + ch];
     return enlarge(mapValuesToPixels(map, h, w, {}), scale);
   });
+}
+
+/** A confusion matrix (rows: true class, columns: predicted) with off-diagonal cells shaded by count. */
+export function confusionMatrix(counts: number[][], labels: string[], title = ""): HtmlView {
+  const off = counts.flatMap((r, i) => r.filter((_, j) => j !== i));
+  const max = Math.max(1, ...off);
+  const cell = (v: number, i: number, j: number) => {
+    const style = i === j ? "background:#e8e8e8;color:#555" : v > 0 ? `background:${cssColor(viridis(v / max))};color:${v / max > 0.6 ? "black" : "white"};font-weight:bold` : "color:#bbb";
+    return `<td style="padding:3px 7px;text-align:right;${style}">${v}</td>`;
+  };
+  const html = `<div>${title ? `<div style="font-weight:bold;margin:4px 0">${escapeHtml(title)}</div>` : ""}<table style="border-collapse:collapse">` +
+    `<tr><th style="padding:3px 7px">true ↓ / predicted →</th>${labels.map((l) => `<th style="padding:3px 7px">${escapeHtml(l)}</th>`).join("")}</tr>` +
+    counts.map((r, i) => `<tr><th style="padding:3px 7px">${escapeHtml(labels[i])}</th>${r.map((v, j) => cell(v, i, j)).join("")}</tr>`).join("") + `</table></div>`;
+  const text = `${title ? title + "\n" : ""}` + counts.map((r, i) => `${labels[i]}: ${r.join(" ")}`).join("\n");
+  return htmlView(html, text);
+}
+
+/**
+ * Rows of values in [0, 1] (e.g. one 1-D CAM per series) as an image: time left to right, one row
+ * per series, `rowHeight` pixels tall and `scale` pixels per step; `marks` draws each row's
+ * [start, end) as red bars at its two ends.
+ */
+export function heatRows(rows: number[][], options: { marks?: ([number, number] | null)[]; rowHeight?: number; scale?: number } = {}): Pixels {
+  const rh = options.rowHeight ?? 8, sc = options.scale ?? 3, gap = 3;
+  const T = Math.max(...rows.map((r) => r.length));
+  const width = T * sc, height = rows.length * (rh + gap) + gap;
+  const data = new Uint8Array(width * height * 3).fill(255);
+  const put = (x: number, y: number, c: [number, number, number]) => {
+    if (x < 0 || y < 0 || x >= width || y >= height) return;
+    const d = (y * width + x) * 3;
+    data[d] = c[0]; data[d + 1] = c[1]; data[d + 2] = c[2];
+  };
+  rows.forEach((r, i) => {
+    const y0 = gap + i * (rh + gap);
+    r.forEach((v, t) => { const c = viridis(v); for (let y = 0; y < rh; y++) for (let x = 0; x < sc; x++) put(t * sc + x, y0 + y, c); });
+    const m = options.marks?.[i];
+    if (m) for (const x of [m[0] * sc - 2, m[0] * sc - 1, m[1] * sc, m[1] * sc + 1]) for (let y = y0 - 1; y < y0 + rh + 1; y++) put(x, y, [230, 30, 30]);
+  });
+  return { width, height, data };
 }
