@@ -152,27 +152,6 @@ export function enlarge(p: Pixels, factor: number): Pixels {
   return { width, height, data };
 }
 
-/** Enlarges (nearest) to at least `side` pixels on the longer side. */
-export function atLeast(p: Pixels, side: number): Pixels {
-  return enlarge(p, Math.max(1, Math.floor(side / Math.max(p.width, p.height))));
-}
-
-/** Tiles in a grid with a white gap (all tiles the size of the first). */
-export function montage(tiles: Pixels[], columns: number, gap = 2): Pixels {
-  if (tiles.length === 0) return { width: 1, height: 1, data: new Uint8Array([255, 255, 255]) };
-  const tw = tiles[0].width, th = tiles[0].height;
-  const cols = Math.min(columns, tiles.length), rows = Math.ceil(tiles.length / cols);
-  const width = cols * (tw + gap) - gap, height = rows * (th + gap) - gap;
-  const data = new Uint8Array(width * height * 3).fill(255);
-  tiles.forEach((t, i) => {
-    const ox = (i % cols) * (tw + gap), oy = Math.floor(i / cols) * (th + gap);
-    for (let y = 0; y < Math.min(th, t.height); y++) {
-      data.set(t.data.subarray(y * t.width * 3, (y * t.width + Math.min(tw, t.width)) * 3), ((oy + y) * width + ox) * 3);
-    }
-  });
-  return { width, height, data };
-}
-
 export function pngBase64(p: Pixels): string {
   const png = new PNG({ width: p.width, height: p.height, colorType: 2, inputColorType: 2, inputHasAlpha: false });
   png.data = Buffer.from(p.data);
