@@ -57,7 +57,7 @@ export interface CamResult {
 
 function spatialError(model: AnyModel, name: string, shape: readonly (number | null)[]): Error {
   const near = spatialLayerNames(model).slice(-5);
-  return new Error(`camlab.cam: layer "${name}" outputs shape [${shape.map((d) => (d == null ? "batch" : d)).join(", ")}] (rank ${shape.length}); a CAM needs a spatial map [batch, height, width, channels] to weigh. Spatial layers near the output: ${near.join(", ")}`);
+  return new Error(`camlab.cam: layer "${name}" outputs shape [${shape.map((d) => (d == null ? "batch" : d)).join(", ")}] (rank ${shape.length}); a CAM needs a spatial map [batch, height, width, channels] to weigh. ${near.length ? `Spatial layers near the output: ${near.join(", ")}` : "This model has no layer with such an output (for [batch, time, channels] maps, compute the CAM with registerForwardHook/registerBackwardHook as in notebooks/05-sequences.ipynb)"}`);
 }
 
 function resolveLayers(model: AnyModel, layer: CamOptions["layer"]): { names: string[]; targets: HookTarget[] } {

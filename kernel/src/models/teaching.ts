@@ -65,7 +65,7 @@ export async function trainClassifier(model: tf.LayersModel, images: tf.Tensor4D
     loss: (yTrue: tf.Tensor, yPred: tf.Tensor) => tf.losses.softmaxCrossEntropy(yTrue, yPred),
     metrics: ["categoricalAccuracy"],
   });
-  const oneHot = tf.oneHot(tf.cast(labels, "int32") as tf.Tensor1D, classes);
+  const oneHot = tf.tidy(() => tf.oneHot(tf.cast(labels, "int32") as tf.Tensor1D, classes));
   try {
     const h = await model.fit(images, oneHot, {
       epochs: options.epochs ?? 5,
