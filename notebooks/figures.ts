@@ -4,7 +4,7 @@
 // rich display protocol: a method under Symbol.for("Jupyter.display") returning a MIME bundle,
 // always with a text/plain fallback so a terminal or a diff still says what was shown.
 import * as tf from "@tensorflow/tfjs";
-import { PNG } from "pngjs";
+import { pngBase64, viridis } from "camlab";
 import * as jpeg from "jpeg-js";
 
 const DISPLAY = Symbol.for("Jupyter.display");
@@ -38,18 +38,8 @@ export async function value(compute: () => tf.Tensor): Promise<number> {
 // ---------------------------------------------------------------------------------------------
 // Colours
 
-/** viridis (perceptually ordered, colour-blind safe), 9 stops, linear in between; t in [0, 1]. */
-const VIRIDIS: [number, number, number][] = [
-  [68, 1, 84], [71, 44, 122], [59, 81, 139], [44, 113, 142], [33, 144, 141],
-  [39, 173, 129], [92, 200, 99], [170, 220, 50], [253, 231, 37],
-];
-
-export function viridis(t: number): [number, number, number] {
-  const x = Math.min(1, Math.max(0, Number.isFinite(t) ? t : 0)) * (VIRIDIS.length - 1);
-  const i = Math.min(VIRIDIS.length - 2, Math.floor(x));
-  const f = x - i, a = VIRIDIS[i], b = VIRIDIS[i + 1];
-  return [a[0] + (b[0] - a[0]) * f, a[1] + (b[1] - a[1]) * f, a[2] + (b[2] - a[2]) * f];
-}
+// viridis (perceptually ordered, colour-blind safe) and PNG encoding come from camlab's views.
+export { viridis, pngBase64 };
 
 /** Blue (−1) → white (0) → red (+1), for signed numbers such as gradients. */
 export function diverging(t: number): [number, number, number] {
@@ -152,11 +142,6 @@ export function enlarge(p: Pixels, factor: number): Pixels {
   return { width, height, data };
 }
 
-export function pngBase64(p: Pixels): string {
-  const png = new PNG({ width: p.width, height: p.height, colorType: 2, inputColorType: 2, inputHasAlpha: false });
-  png.data = Buffer.from(p.data);
-  return PNG.sync.write(png, { colorType: 2, inputColorType: 2, inputHasAlpha: false }).toString("base64");
-}
 
 function escapeHtml(s: string): string {
   return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
