@@ -35,8 +35,9 @@ export const ENGINE_TEST_DIRS = ["engine", "hooks", "cam", "metrics", "models", 
 /** Tests of wasm's own kernels: nothing to learn from them on webgpu. */
 const WASM_ONLY = ["engine/wasmKernels"];
 /**
- * The representative subset CI runs on llvmpipe (measured on the shared 2-core machines: 70 s with
- * an empty shader cache, 13 s with a full one; the same files take 5 s on wasm). Every hook kind
+ * The representative subset CI runs on llvmpipe (15 files, measured on the shared 2-core machines at
+ * load average 4: 105 s with an empty shader cache, 60-70 s with a full one, of which 34 s are
+ * session/residency; the same files take 13 s on wasm). Every hook kind
  * and every CAM method runs in it, and engine/webgpuParity compares them all with wasm. Left out:
  * hooks/backward (finite differences: 65 s on llvmpipe), models/mobilenet (80 s: shaders for the
  * whole MobileNetV2), data/datasets (no tensor work worth repeating), session/soak (pages every
@@ -88,7 +89,7 @@ export function webgpuTestFiles({ all = process.env.CAMLAB_WEBGPU_TESTS === "all
 /**
  * The environment that makes Dawn use the unpacked llvmpipe driver (and nothing else). Compiled
  * shaders are cached next to it: compiling them is most of the time the webgpu tests take on
- * llvmpipe (about 70 s for the CI subset with an empty cache, 13 s with a full one).
+ * llvmpipe (CI subset: 105 s with an empty cache, 60-70 s with a full one, on a loaded machine).
  */
 export function mesaEnv(base = process.env) {
   return {
