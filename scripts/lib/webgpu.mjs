@@ -88,7 +88,7 @@ export function webgpuTestFiles({ all = process.env.CAMLAB_WEBGPU_TESTS === "all
 
 /**
  * The environment that makes Dawn use the unpacked llvmpipe driver (and nothing else). Compiled
- * shaders are cached next to it: compiling them is most of the time the webgpu tests take on
+ * shaders are cached next to it: compiling them is a large part of what the webgpu tests take on
  * llvmpipe (CI subset: 105 s with an empty cache, 60-70 s with a full one, on a loaded machine).
  */
 export function mesaEnv(base = process.env) {
