@@ -72,7 +72,13 @@ export async function trainClassifier(model: tf.LayersModel, images: tf.Tensor4D
       batchSize: options.batchSize ?? 32,
       shuffle: false,
       verbose: 0,
-      callbacks: options.onEpochEnd ? { onEpochEnd: (e, logs) => options.onEpochEnd!(e, logs?.loss ?? NaN, logs?.categoricalAccuracy ?? NaN) } : undefined,
+      // Yield to the event loop after every batch: on webgpu (Dawn) finished GPU work is only
+      // released between tasks, and a fit() that never yields exhausts the driver's memory maps.
+      yieldEvery: "batch",
+      callbacks: {
+        onBatchEnd: () => undefined,
+        ...(options.onEpochEnd ? { onEpochEnd: (e: number, logs?: tf.Logs) => options.onEpochEnd!(e, logs?.loss ?? NaN, logs?.categoricalAccuracy ?? NaN) } : {}),
+      },
     });
     return { loss: h.history.loss as number[], accuracy: h.history.categoricalAccuracy as number[] };
   } finally {
