@@ -311,15 +311,36 @@ function frame(opts: { width?: number; height?: number; title?: string; xLabel?:
   return { width, height, left, top, plotW, plotH, x, y, parts };
 }
 
-/** A chart: shows itself as image/svg+xml; `svg` is the markup (e.g. for an <img> inside HTML). */
+/**
+ * A chart: shows itself as an interactive plotly figure (application/vnd.plotly.v1+json, drawn by
+ * the camlab extension in JupyterLab) with image/svg+xml as the fallback every viewer shows;
+ * `svg` is the markup (e.g. for an <img> inside HTML).
+ */
 export interface Chart {
   readonly svg: string;
   readonly text: string;
+  /** The plotly figure { data, layout }, when the chart has one. */
+  readonly plotly?: { data: object[]; layout: object };
 }
 
-function svg(f: Frame, text: string): Chart {
+function svg(f: Frame, text: string, plotly?: { data: object[]; layout: object }): Chart {
   const body = `<svg xmlns="http://www.w3.org/2000/svg" width="${f.width}" height="${f.height}" viewBox="0 0 ${f.width} ${f.height}" font-family="DejaVu Sans, Arial, sans-serif">${f.parts.join("")}</svg>`;
-  return { svg: body, text, [DISPLAY]: () => ({ "image/svg+xml": body, "text/plain": text }) } as Chart;
+  const bundle = { ...(plotly ? { "application/vnd.plotly.v1+json": plotly } : {}), "image/svg+xml": body, "text/plain": text };
+  return { svg: body, text, plotly, [DISPLAY]: () => bundle } as Chart;
+}
+
+/** The plotly layout matching a chart's options (same title, axis labels, size and range). */
+function plotlyLayout(options: ChartOptions, extra: object = {}): object {
+  return {
+    ...(options.title ? { title: { text: options.title } } : {}),
+    width: options.width ?? 520,
+    height: options.height ?? 300,
+    margin: { l: 56, r: 14, t: options.title ? 40 : 12, b: 44 },
+    xaxis: { ...(options.xLabel ? { title: { text: options.xLabel } } : {}) },
+    yaxis: { ...(options.yLabel ? { title: { text: options.yLabel } } : {}), ...(options.yRange ? { range: options.yRange } : {}) },
+    colorway: PALETTE,
+    ...extra,
+  };
 }
 
 /** A chart as an <img> tag (data URI), to place a chart inside an HTML display. */
@@ -367,7 +388,10 @@ export function lineChart(series: Series[], options: ChartOptions = {}): Chart {
   });
   if (series.length > 1) legend(f, series.map((s) => s.name));
   const text = `${options.title ?? "line chart"}\n` + series.map((s) => `${s.name}: ${s.y.map((v) => tickLabel(v)).join(" ")}`).join("\n");
-  return svg(f, text);
+  return svg(f, text, {
+    data: series.map((s) => ({ type: "scatter", mode: "lines", name: s.name, x: s.x, y: s.y })),
+    layout: plotlyLayout(options, { showlegend: series.length > 1 }),
+  });
 }
 
 /** Horizontal-axis categories, one bar per category (or a group of bars per category). */
@@ -388,7 +412,10 @@ export function barChart(categories: string[], groups: { name: string; values: n
   });
   if (groups.length > 1) legend(f, groups.map((g) => g.name));
   const text = `${options.title ?? "bar chart"}\n` + categories.map((c, i) => `${c}: ${groups.map((g) => `${groups.length > 1 ? g.name + " " : ""}${tickLabel(g.values[i])}`).join(", ")}`).join("\n");
-  return svg(f, text);
+  return svg(f, text, {
+    data: groups.map((g) => ({ type: "bar", name: g.name, x: categories, y: g.values })),
+    layout: plotlyLayout(options, { barmode: "group", showlegend: groups.length > 1 }),
+  });
 }
 
 export interface SignalOptions extends ChartOptions {

@@ -9,6 +9,7 @@ import type { Kernel } from "@jupyterlab/services";
 import { clientFor } from "./kernelComm";
 import type { LiveLink } from "./live";
 import { RENDERER_RANK, rendererFactories } from "./renderer";
+import { plotlyRendererFactory } from "./charts/PlotlyFigure";
 import type { SessionClient } from "./session";
 
 /** How long a freshly rendered output waits for its notebook's kernel before showing "unavailable". */
@@ -54,6 +55,8 @@ const plugin: JupyterFrontEndPlugin<void> = {
   requires: [IRenderMimeRegistry],
   activate: (app: JupyterFrontEnd, rendermime: IRenderMimeRegistry) => {
     for (const f of rendererFactories(null)) rendermime.addFactory(f, RENDERER_RANK);
+    // Interactive charts in notebooks (metric tables and curves), unless another plotly renderer is there.
+    if (!rendermime.mimeTypes.includes(plotlyRendererFactory.mimeTypes[0])) rendermime.addFactory(plotlyRendererFactory, plotlyRendererFactory.defaultRank);
     app.docRegistry.addWidgetExtension("Notebook", new LiveRenderersForNotebooks());
   },
 };

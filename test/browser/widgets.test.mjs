@@ -50,7 +50,7 @@ after(async () => {
 
 test("every cell runs and each display carries its camlab MIME type with PNG and text fallbacks", () => {
   assert.deepEqual(errorOutputs(cells), []);
-  const expect = [[], ["heatmap"], ["layers"], ["activations"], ["heatmap"], ["layers", "heatmap"]];
+  const expect = [[], ["heatmap"], ["layers"], ["activations"], ["heatmap"], ["layers", "heatmap"], []];
   expect.forEach((kinds, i) => {
     const mimes = outputMimes(cells[i]);
     for (const kind of kinds) assert.ok(mimes.includes(`application/vnd.camlab.${kind}+json`), `cell ${i} shows ${kind} (got ${mimes})`);
@@ -127,6 +127,14 @@ test("strings from the kernel are shown as text, never as HTML", async () => {
   assert.equal(await evil.locator("img").count() + (await heat.locator("img, b").count()), 0, "no element was created from a name");
   assert.equal(await page.evaluate(() => window.__camlabPwned), undefined);
   await screenshot(page, "widgets-names-as-text", { selector: '[data-testid="camlab-layers"] >> nth=1' });
+});
+
+test("plotly figures in notebook outputs are drawn by the extension", async () => {
+  await waitInPage(page, () => document.querySelector('[data-testid="camlab-plotly"]')?.dataset.state === "drawn", undefined, { timeoutMs: 60_000 });
+  const bars = await page.locator('[data-testid="camlab-plotly"] .trace.bars .point').count();
+  assert.equal(bars, 2, "one bar per category");
+  const title = await page.locator('[data-testid="camlab-plotly"] .gtitle').textContent();
+  assert.equal(title, "faithfulness");
 });
 
 test("clicking a tile zooms the channel; hovering reads the value the kernel computed", async () => {
