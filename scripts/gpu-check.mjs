@@ -11,7 +11,14 @@
 // It writes everything to <out>/gpu-check.md (and .json) and exits non-zero when there is no
 // hardware adapter or a test fails.
 //
-//   node scripts/gpu-check.mjs [--out DIR] [--runs N] [--skip-tests] [--skip-bench] [--allow-software]
+//   node scripts/gpu-check.mjs [--out DIR] [--runs N] [--scorecam-runs N] [--tests all|ci]
+//                              [--deadline SECONDS] [--skip-tests] [--skip-bench] [--allow-software]
+//
+// --tests ci runs only the CI subset (WEBGPU_CI_TESTS in scripts/lib/webgpu.mjs) instead of every
+// engine suite. --deadline bounds the whole check: a step still running when the time is up is
+// stopped (the report says so) and the report is still written. The bundle that
+// scripts/gpu-bundle.mjs makes (for a GPU machine without Node.js) runs this file with
+// `--tests ci --runs 3 --deadline 480`.
 //
 // --allow-software runs it on a software adapter too (Mesa's llvmpipe: how it was tried on the
 // project's CPU-only machines; the full test set takes several minutes there).
@@ -35,6 +42,16 @@ const opt = (name, fallback) => {
 };
 const OUT = path.resolve(opt("out", process.env.OUT || path.join(root, ".test-artifacts", "gpu-check")));
 const RUNS = opt("runs", "7");
+const SCORECAM_RUNS = opt("scorecam-runs", "1");
+const TESTS = opt("tests", "all");
+if (!["all", "ci"].includes(TESTS)) {
+  console.error(`--tests must be all or ci, not ${TESTS}`);
+  process.exit(2);
+}
+const T0 = Date.now();
+const DEADLINE = opt("deadline", null) == null ? Infinity : T0 + Number(opt("deadline")) * 1000;
+/** What a step may take: its own limit, cut to what is left before --deadline. */
+const left = (ms) => Math.max(1000, Math.min(ms, DEADLINE - Date.now()));
 const report = { date: new Date().toISOString(), machine: {}, adapter: null, camlab: null, tests: null, bench: {} };
 const lines = [];
 const say = (s = "") => {
@@ -44,10 +61,13 @@ const say = (s = "") => {
 
 function run(cmd, argv, { env = process.env, timeout = 600_000, echo = true } = {}) {
   const t0 = Date.now();
-  const r = spawnSync(cmd, argv, { cwd: root, env, encoding: "utf8", timeout, maxBuffer: 256 << 20 });
+  const limit = left(timeout);
+  const r = spawnSync(cmd, argv, { cwd: root, env, encoding: "utf8", timeout: limit, maxBuffer: 256 << 20 });
   const out = `${r.stdout ?? ""}${r.stderr ?? ""}`;
   if (echo) process.stdout.write(out);
-  return { code: r.status ?? (r.error ? 127 : 1), out, seconds: (Date.now() - t0) / 1000, error: r.error };
+  const timedOut = r.error?.code === "ETIMEDOUT";
+  if (timedOut) console.log(`[gpu-check] stopped after ${(limit / 1000).toFixed(0)} s (time limit)`);
+  return { code: r.status ?? (r.error ? 127 : 1), out, seconds: (Date.now() - t0) / 1000, error: r.error, timedOut };
 }
 
 function finish(code) {
@@ -110,16 +130,17 @@ if (failed) say("  ✗ camlab did not choose webgpu on its own with a hardware a
 
 // ---- 2. the engine tests on webgpu ------------------------------------------------------------
 if (!args.includes("--skip-tests")) {
-  const files = webgpuTestFiles({ all: true });
+  const files = webgpuTestFiles({ all: TESTS === "all" });
   say("");
-  say(`## engine tests on webgpu (${files.length} files, sync-read guard preloaded)`);
+  say(`## engine tests on webgpu (${TESTS === "all" ? "every engine suite" : "the CI subset"}: ${files.length} files, sync-read guard preloaded)`);
   const t = run(process.execPath, ["--test", "--test-concurrency=1", "--test-reporter=spec", "--require", SYNC_READ_GUARD, ...files], { env: { ...gpu.env, CAMLAB_BACKEND: "webgpu" } });
   const num = (re) => Number(t.out.match(re)?.[1] ?? 0);
   report.tests = { files: files.map((f) => path.relative(path.join(root, "kernel", "dist", "test"), f)), passed: num(/^ℹ pass (\d+)/m), failed: num(/^ℹ fail (\d+)/m), skipped: num(/^ℹ skipped (\d+)/m), seconds: t.seconds, exit: t.code };
   const parity = [...t.out.matchAll(/relative differences webgpu vs wasm: (.*)/g)].map((m) => m[1]);
   const worst = Math.max(0, ...parity.flatMap((p) => [...p.matchAll(/ (\d\.\d+e[+-]\d+)/g)].map((m) => Number(m[1]))));
   report.tests.worstParity = worst;
-  say(`${report.tests.passed} passed, ${report.tests.failed} failed, ${report.tests.skipped} skipped in ${t.seconds.toFixed(0)} s (exit ${t.code}); largest webgpu/wasm relative difference ${worst.toExponential(1)}`);
+  report.tests.timedOut = t.timedOut;
+  say(`${report.tests.passed} passed, ${report.tests.failed} failed, ${report.tests.skipped} skipped in ${t.seconds.toFixed(0)} s (exit ${t.code}${t.timedOut ? ", STOPPED at the time limit" : ""}); largest webgpu/wasm relative difference ${worst.toExponential(1)}`);
   for (const l of t.out.split("\n").filter((l) => /^\s*✖/.test(l)).slice(0, 30)) say(`  ${l.trim()}`);
   if (t.code !== 0) failed = true;
 }
@@ -127,12 +148,12 @@ if (!args.includes("--skip-tests")) {
 // ---- 3. the benchmark: webgpu next to wasm ----------------------------------------------------
 if (!args.includes("--skip-bench")) {
   say("");
-  say(`## engine benchmark (scripts/bench-engine.mjs --runs ${RUNS}), webgpu and wasm in separate processes`);
+  say(`## engine benchmark (scripts/bench-engine.mjs --runs ${RUNS} --scorecam-runs ${SCORECAM_RUNS}), webgpu and wasm in separate processes`);
   for (const b of ["webgpu", "wasm"]) {
     // Own process per backend: no tensors move between backends, and each is timed alone.
-    const r = run(process.execPath, [path.join(root, "scripts", "bench-engine.mjs"), "--backends", b, "--runs", RUNS, "--no-torch"], { env: { ...gpu.env, CAMLAB_BACKEND: b } });
+    const r = run(process.execPath, [path.join(root, "scripts", "bench-engine.mjs"), "--backends", b, "--runs", RUNS, "--scorecam-runs", SCORECAM_RUNS, "--no-torch"], { env: { ...gpu.env, CAMLAB_BACKEND: b } });
     const row = r.out.split("\n").find((l) => new RegExp(`^\\s+${b}\\s{2,}`).test(l));
-    report.bench[b] = { row: row?.trim() ?? null, exit: r.code, seconds: r.seconds };
+    report.bench[b] = { row: row?.trim() ?? null, exit: r.code, seconds: r.seconds, timedOut: r.timedOut };
     if (!row) report.bench[b].tail = r.out.trim().split("\n").slice(-5);
   }
   const header = "backend  forward  Grad-CAM (out_relu)  Score-CAM  backward to input + hook";
@@ -142,5 +163,6 @@ if (!args.includes("--skip-bench")) {
 }
 
 say("");
+say(`total ${((Date.now() - T0) / 1000).toFixed(0)} s`);
 say(failed ? "gpu-check: FAILED (see above)" : `gpu-check: OK on ${gpu.adapter.name}`);
 finish(failed ? 1 : 0);
