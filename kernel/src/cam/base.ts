@@ -3,7 +3,7 @@
 // once, for every method. Everything stays on the backend except the small predictions read.
 import * as tf from "@tensorflow/tfjs";
 import { ensureBackend } from "../engine/backend";
-import { defaultCamLayer, findLayer, layerOutputShape, spatialLayerNames, type AnyModel, type HookTarget } from "../engine/model";
+import { defaultCamLayer, findLayer, isGraphModel, layerOutputShape, spatialLayerNames, type AnyModel, type HookTarget } from "../engine/model";
 import { resolveTarget, type Target } from "../engine/targets";
 import { captureGradients } from "../hooks/capture";
 import { registerForwardHook } from "../hooks/register";
@@ -38,7 +38,7 @@ export interface LayerCam {
 export interface CamResult {
   method: string;
   layers: string[];
-  /** [batch, H, W] at input resolution, each image scaled to [0, 1] (layers fused by mean). */
+  /** [batch, H, W] at input resolution, each image scaled to [0, 1] (layers fused by mean); [batch, 1, time] for a sequence model. */
   heatmap: tf.Tensor3D;
   /** raw/weights of the first layer (the only one unless several were asked for). */
   raw: tf.Tensor3D;
@@ -57,18 +57,50 @@ export interface CamResult {
 
 function spatialError(model: AnyModel, name: string, shape: readonly (number | null)[]): Error {
   const near = spatialLayerNames(model).slice(-5);
-  return new Error(`camlab.cam: layer "${name}" outputs shape [${shape.map((d) => (d == null ? "batch" : d)).join(", ")}] (rank ${shape.length}); a CAM needs a spatial map [batch, height, width, channels] to weigh. ${near.length ? `Spatial layers near the output: ${near.join(", ")}` : "This model has no layer with such an output (for [batch, time, channels] maps, compute the CAM with registerForwardHook/registerBackwardHook as in notebooks/05-sequences.ipynb)"}`);
+  return new Error(`camlab.cam: layer "${name}" outputs shape [${shape.map((d) => (d == null ? "batch" : d)).join(", ")}] (rank ${shape.length}); a CAM needs a spatial map [batch, height, width, channels] to weigh. ${near.length ? `Spatial layers near the output: ${near.join(", ")}` : "This model has no layer with such an output (a model whose input is [batch, time, features] may also use [batch, time, channels] layers)"}`);
 }
 
-function resolveLayers(model: AnyModel, layer: CamOptions["layer"]): { names: string[]; targets: HookTarget[] } {
-  const names = layer == null ? [defaultCamLayer(model)] : typeof layer === "string" ? [layer] : [...layer];
+function resolveLayers(model: AnyModel, layer: CamOptions["layer"], sequence: boolean): { names: string[]; targets: HookTarget[] } {
+  const names = layer == null ? [sequence ? lastTimeLayer(model) : defaultCamLayer(model)] : typeof layer === "string" ? [layer] : [...layer];
   if (names.length === 0) throw new Error("camlab.cam: `layer` is an empty list; give at least one layer name");
   const targets = names.map((n) => findLayer(model, n));
   targets.forEach((t, i) => {
     const s = layerOutputShape(t);
-    if (s != null && s.length !== 4) throw spatialError(model, names[i], s);
+    if (s != null && s.length !== 4 && !(sequence && s.length === 3)) throw spatialError(model, names[i], s);
   });
   return { names, targets };
+}
+
+/** True for a model over sequences: its input is [batch, time, features]. */
+function isSequenceModel(model: AnyModel): boolean {
+  const shape = isGraphModel(model) ? model.inputs[0]?.shape : (model as tf.LayersModel).inputs[0]?.shape;
+  return shape?.length === 3;
+}
+
+/** Default layer of a sequence model: the last one whose output is [batch, time, channels] with time > 1. */
+function lastTimeLayer(model: AnyModel): string {
+  const layers = isGraphModel(model) ? [] : (model as tf.LayersModel).layers;
+  for (let i = layers.length - 1; i >= 0; i--) {
+    const s = layerOutputShape(layers[i]);
+    if (s != null && s.length === 3 && (s[1] ?? 2) > 1 && layers[i].getClassName() !== "InputLayer") return layers[i].name;
+  }
+  throw new Error("camlab.cam: this sequence model has no layer with an output [batch, time, channels]; pass { layer } explicitly");
+}
+
+/**
+ * The input as the batch the model takes, and as the image-like [batch, H, W, C] the CAM base
+ * works on: a sequence [batch, time, features] is a map of height 1, [batch, 1, time, features].
+ */
+function asCamInput(model: AnyModel, input: tf.Tensor, sequence: boolean): { x: tf.Tensor; x4: tf.Tensor4D } {
+  if (!sequence) {
+    const x = asImageBatch(input, "cam");
+    return { x, x4: x };
+  }
+  if (!(input instanceof tf.Tensor)) throw new TypeError(`camlab.cam: input must be a tf.Tensor [batch, time, features], got ${input === null ? "null" : typeof input}`);
+  if (input.isDisposed) throw new Error("camlab.cam: the input tensor was already disposed");
+  if (input.rank !== 2 && input.rank !== 3) throw new Error(`camlab.cam: this model takes sequences: input must be [batch, time, features] or [time, features], got shape [${input.shape.join(", ")}]`);
+  const x = tf.tidy(() => tf.cast(input.rank === 2 ? tf.expandDims(input, 0) : input, "float32"));
+  return { x, x4: tf.expandDims(x, 1) as tf.Tensor4D };
 }
 
 /** min-max scaling of each image of [b, h, w] to [0, 1] (as pytorch-grad-cam: x−min, /(max+1e-7)). */
@@ -95,34 +127,45 @@ export async function cam(model: AnyModel, input: tf.Tensor, options: CamOptions
   const method = resolveMethod(options.method);
   const batchSize = options.batchSize ?? 32;
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`camlab.cam: batchSize must be a positive integer, got ${batchSize}`);
-  const { names, targets } = resolveLayers(model, options.layer);
-  const x = asImageBatch(input, "cam");
+  const sequence = isSequenceModel(model);
+  const { names, targets } = resolveLayers(model, options.layer, sequence);
+  const { x, x4 } = asCamInput(model, input, sequence);
+  // Sequences run as maps of height 1: [b, T, C] ⇄ [b, 1, T, C] at the model's boundaries.
+  const toModel = (t: tf.Tensor): tf.Tensor => (sequence ? tf.squeeze(t, [1]) : t);
   const owned: tf.Tensor[] = [];
+  const views: tf.Tensor[] = [];
   const keep = <T extends tf.Tensor>(t: T): T => {
     owned.push(tf.keep(t));
     return t;
   };
   let capture: ReturnType<typeof captureGradients> | null = null;
   try {
-    capture = captureGradients(model, x, targets, options.target);
+    capture = captureGradients(model, x as tf.Tensor4D, targets, options.target);
     const cap = capture;
-    const [H, W] = [x.shape[1], x.shape[2]];
+    const [H, W] = [x4.shape[1], x4.shape[2]];
     const perLayer: LayerCam[] = cap.layers.map((lc, li) => {
-      if (lc.activation.rank !== 4) throw spatialError(model, names[li], [null, ...lc.activation.shape.slice(1)]);
-      const activations = lc.activation as tf.Tensor4D;
+      const timeMap = sequence && lc.activation.rank === 3;
+      if (lc.activation.rank !== 4 && !timeMap) throw spatialError(model, names[li], [null, ...lc.activation.shape.slice(1)]);
+      const view = (t: tf.Tensor): tf.Tensor4D => {
+        if (!timeMap) return t as tf.Tensor4D;
+        const v = tf.expandDims(t, 1) as tf.Tensor4D;
+        views.push(v);
+        return v;
+      };
+      const activations = view(lc.activation);
       const ctx: CamContext = {
         activations,
-        gradients: lc.gradient as tf.Tensor4D,
-        input: x,
+        gradients: view(lc.gradient),
+        input: x4,
         scores: cap.scores,
         batchSize,
-        scoreInputs: (inputs, image) => imageTarget(options.target, cap.classes, image)(runModel(model, inputs)),
+        scoreInputs: (inputs, image) => imageTarget(options.target, cap.classes, image)(runModel(model, toModel(inputs))),
         scoreActivations: (acts, image) => {
           const n = acts.shape[0];
-          const handle = registerForwardHook(targets[li], () => acts);
+          const handle = registerForwardHook(targets[li], () => (timeMap ? tf.squeeze(acts, [1]) : acts));
           try {
-            const tiled = tf.tile(tf.slice(x, [image, 0, 0, 0], [1, -1, -1, -1]), [n, 1, 1, 1]);
-            return imageTarget(options.target, cap.classes, image)(runModel(model, tiled));
+            const tiled = tf.tile(tf.slice(x4, [image, 0, 0, 0], [1, -1, -1, -1]), [n, 1, 1, 1]);
+            return imageTarget(options.target, cap.classes, image)(runModel(model, toModel(tiled)));
           } finally {
             handle.remove();
           }
@@ -179,6 +222,8 @@ export async function cam(model: AnyModel, input: tf.Tensor, options: CamOptions
     throw e;
   } finally {
     capture?.dispose();
+    for (const v of views) v.dispose();
+    if (x4 !== x) x4.dispose();
     if (x !== input) x.dispose();
   }
 }

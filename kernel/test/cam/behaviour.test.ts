@@ -4,8 +4,8 @@ import * as assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { ensureBackend, softmaxProbability } from "../../src/engine";
 import { activeHookCount } from "../../src/hooks";
-import { cam, guidedBackprop, guidedGradCam } from "../../src/cam";
-import { pick, randomImages, smallNested, smallResidual, smallSequential } from "../engine/fixtures";
+import { CAM_METHODS, cam, guidedBackprop, guidedGradCam } from "../../src/cam";
+import { pick, randomImages, smallNested, smallResidual, smallSequential, splitSequential } from "../engine/fixtures";
 import * as ref from "./reference";
 
 /** Grad-CAM raw maps from a head model (activations) and a tail function (gradients). */
@@ -173,5 +173,67 @@ describe("cam() entry point", () => {
     r.dispose();
     assert.equal(tf.memory().numTensors, n0);
     model.dispose();
+  });
+});
+
+describe("cam() on sequence models ([batch, time, channels] maps)", () => {
+  before(async () => {
+    await ensureBackend();
+  });
+
+  const seqModel = () => tf.sequential({
+    name: "small_seq1d",
+    layers: [
+      tf.layers.conv1d({ inputShape: [20, 2], filters: 4, kernelSize: 3, padding: "same", activation: "relu", kernelInitializer: tf.initializers.glorotUniform({ seed: 51 }), name: "c1" }),
+      tf.layers.conv1d({ filters: 5, kernelSize: 3, padding: "same", kernelInitializer: tf.initializers.glorotUniform({ seed: 52 }), name: "c2" }),
+      tf.layers.reLU({ name: "r2" }),
+      tf.layers.globalAveragePooling1d({ name: "gap" }),
+      tf.layers.dense({ units: 3, kernelInitializer: tf.initializers.glorotUniform({ seed: 53 }), name: "logits" }),
+    ],
+  }) as tf.Sequential;
+
+  it("Grad-CAM over time equals the 1-D formula (weights = mean over time of the gradients)", async () => {
+    const model = seqModel();
+    const x = tf.randomNormal([2, 20, 2], 0, 1, "float32", 9);
+    const { head, tail } = splitSequential(model, "r2");
+    const a = head.predict(x) as tf.Tensor3D;
+    const top = tf.tidy(() => tf.argMax(tail(a), 1));
+    const classes = Array.from(await top.data());
+    top.dispose();
+    const g = tf.grad((aa: tf.Tensor) => tf.sum(pick(tail(aa), classes)))(a);
+    const A = (await a.array()) as number[][][], G = (await g.array()) as number[][][];
+    a.dispose();
+    g.dispose();
+    const n0 = tf.memory().numTensors;
+    const r = await cam(model, x);
+    assert.deepEqual(r.layers, ["r2"], "default layer: the last [batch, time, channels] output");
+    assert.deepEqual(r.raw.shape, [2, 1, 20]);
+    assert.deepEqual(r.heatmap.shape, [2, 1, 20]);
+    const raw = (await r.raw.array()) as number[][][];
+    for (let b = 0; b < 2; b++) {
+      const w = A[b][0].map((_, k) => G[b].reduce((s, row) => s + row[k], 0) / 20);
+      const want = A[b].map((row) => Math.max(0, row.reduce((s, v, k) => s + v * w[k], 0)));
+      assert.ok(ref.maxRelErr(raw[b][0], want) < 1e-5, `series ${b}`);
+    }
+    assert.deepEqual(r.targets, classes);
+    r.dispose();
+    assert.equal(tf.memory().numTensors, n0);
+    x.dispose();
+  });
+
+  it("every method runs on a 1-D layer and leaves no tensors; a [time, features] input gets a batch axis", async () => {
+    const model = seqModel();
+    const x = tf.randomNormal([20, 2], 0, 1, "float32", 10);
+    for (const method of Object.keys(CAM_METHODS)) {
+      await expectLeakFree(async () => {
+        const r = await cam(model, x, { method: method as never, layer: "c1", batchSize: 3 });
+        assert.deepEqual(r.heatmap.shape, [1, 1, 20], method);
+        const v = await r.heatmap.data();
+        assert.ok(v.every((u) => Number.isFinite(u) && u >= 0 && u <= 1), method);
+        r.dispose();
+      });
+    }
+    await assert.rejects(cam(model, tf.zeros([1, 1, 20, 2])), /this model takes sequences: input must be \[batch, time, features\]/);
+    x.dispose();
   });
 });
