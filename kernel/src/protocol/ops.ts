@@ -1,6 +1,10 @@
 // The comm protocol between a live widget and the kernel session, target "camlab.session".
 // A fixed set of named operations with validated arguments — never code. Every request gets
 // exactly one reply with the same id: a result (JSON header + binary buffers) or an error.
+// Besides requests and replies, three kinds of message travel on the same comm:
+//   widget → kernel  {cancel: id}                      stop that request (it replies "cancelled")
+//   kernel → widget  {id, progress: {label, done, total}} while that request's work runs
+//   kernel → widget  {event: "evicted", handles, kernelInstance}  unasked, when handles go
 
 import type { ChannelSortKey, ChannelSummary, LayerInfo, Prediction } from "./mime";
 
@@ -21,6 +25,8 @@ export interface OpArgs {
   "cam.compute": { method: string; layer: string; classIndex: number };
   /** Top-k predictions for the bound input. */
   "predictions.topk": { k: number };
+  /** The layers the selectors may offer for this model and input (computed by running it once). */
+  "layers.usable": Record<string, never>;
 }
 
 export type OpName = keyof OpArgs;
@@ -31,6 +37,7 @@ export const OP_NAMES: readonly OpName[] = [
   "activations.channel",
   "cam.compute",
   "predictions.topk",
+  "layers.usable",
 ];
 
 export interface QuantHeader {
@@ -65,6 +72,14 @@ export interface OpResults {
   "activations.channel": { layer: string; channel: number } & QuantHeader;
   "cam.compute": { method: string; layer: string; classIndex: number; label: string } & QuantHeader;
   "predictions.topk": { predictions: Prediction[] };
+  "layers.usable": {
+    /** Layers a CAM can use for this input — spatial outputs [batch, h, w, c] with h*w > 1 that
+     *  ran, never an InputLayer — best first: the default CAM layer, then from the output back. */
+    camLayers: string[];
+    /** Layers whose activations the browser can show for this input (they ran, or are the input),
+     *  in model order. */
+    activationLayers: string[];
+  };
 }
 
 export interface SessionRequest<K extends OpName = OpName> {
@@ -82,8 +97,38 @@ export type SessionErrorCode =
   /** The request itself was malformed (unknown op, missing/invalid argument). */
   | "bad_request"
   /** The computation failed; message says why. */
-  | "failed";
+  | "failed"
+  /** The widget cancelled the request ({cancel: id}); the kernel stopped its work. */
+  | "cancelled";
 
 export type SessionReply<K extends OpName = OpName> =
   | { id: string; ok: true; op: K; result: OpResults[K] }
   | { id: string | null; ok: false; error: { code: SessionErrorCode; message: string } };
+
+/** Widget → kernel: stop the request with this id (running or still queued). No reply of its own:
+ *  the request itself replies, with error code "cancelled" when the work stopped. Widgets send it
+ *  on the control channel, so it overtakes the shell queue the running request is blocking. */
+export interface CancelMessage {
+  cancel: string;
+}
+
+/** How far the work of a request has got: `done` of `total` units of `label`. */
+export interface WorkProgress {
+  label: string;
+  done: number;
+  total: number;
+}
+
+/** Kernel → widget while request `id` runs (at most every 100 ms per label). */
+export interface ProgressMessage {
+  id: string;
+  progress: WorkProgress;
+}
+
+/** Kernel → widget, unasked: these handles of this kernel instance were evicted (their displays
+ *  should say "recompute" now, not on their next click). */
+export interface SessionEventMessage {
+  event: "evicted";
+  handles: string[];
+  kernelInstance: string;
+}

@@ -124,6 +124,11 @@ const handlers: { [K in OpName]: Handler<K> } = {
   async "predictions.topk"(bound, { k }) {
     return { result: { predictions: await bound.predictions(k) }, buffers: [] };
   },
+
+  async "layers.usable"(bound) {
+    const { camLayers, activationLayers } = bound.usable();
+    return { result: { camLayers: [...camLayers], activationLayers: [...activationLayers] }, buffers: [] };
+  },
 };
 
 /** Runs one validated operation against a bound model. */

@@ -27,14 +27,42 @@ export type Lookup<T> =
 
 export const DEFAULT_BUDGET_BYTES = 512 * 1024 * 1024;
 
+/**
+ * Eight hex digits naming a kernel instance inside its handles (FNV-1a of the instance id).
+ * Handle numbers restart at 1 in every kernel: "h1-<tag>" of a restarted kernel is never the
+ * "h1-<tag>" a display of the previous kernel recorded.
+ */
+export function instanceTag(kernelInstance: string): string {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < kernelInstance.length; i++) {
+    hash ^= kernelInstance.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  return hash.toString(16).padStart(8, "0");
+}
+
+export interface RegistryOptions {
+  /** The kernel instance the handles belong to (default: a random one for this registry). */
+  kernelInstance?: string;
+}
+
 export class TensorRegistry<T = unknown> {
   private readonly entries = new Map<string, RegistryEntry<T>>();
   private readonly evicted = new Set<string>();
   private nextId = 1;
   private clock = 0;
+  private readonly tag: string;
+  private readonly evictionListeners = new Set<(handle: string) => void>();
 
-  constructor(private budgetBytes = DEFAULT_BUDGET_BYTES) {
+  constructor(private budgetBytes = DEFAULT_BUDGET_BYTES, options: RegistryOptions = {}) {
     if (!(budgetBytes > 0)) throw new Error(`registry budget must be a positive number of bytes, got ${budgetBytes}`);
+    this.tag = instanceTag(options.kernelInstance ?? `${Date.now()}-${Math.random()}`);
+  }
+
+  /** Calls `f` with each handle the registry evicts (budget, evict(), clear()); returns its remover. */
+  onEvicted(f: (handle: string) => void): () => void {
+    this.evictionListeners.add(f);
+    return () => this.evictionListeners.delete(f);
   }
 
   get budget(): number {
@@ -68,7 +96,7 @@ export class TensorRegistry<T = unknown> {
    * the display that made it must be able to answer at least once).
    */
   add(value: T, bytes: number, release: () => void): string {
-    const handle = `h${this.nextId++}`;
+    const handle = `h${this.nextId++}-${this.tag}`;
     this.entries.set(handle, { handle, value, bytes, release, lastUsed: ++this.clock });
     this.evictToBudget(handle);
     return handle;
@@ -99,6 +127,13 @@ export class TensorRegistry<T = unknown> {
     this.entries.delete(handle);
     this.evicted.add(handle);
     e.release();
+    for (const f of [...this.evictionListeners]) {
+      try {
+        f(handle);
+      } catch {
+        // A listener (a closed comm) must not stop the eviction of the others.
+      }
+    }
     return true;
   }
 

@@ -5,12 +5,13 @@
 import { randomUUID } from "node:crypto";
 import type * as tf from "@tensorflow/tfjs";
 import type { AnyModel } from "../engine/model";
+import { throwIfCancelled } from "../engine/work";
 import { currentKernel, type Comm } from "../jupyter/runtime";
-import { SESSION_COMM_TARGET, type OpName } from "../protocol";
+import { SESSION_COMM_TARGET, type OpName, type SessionEventMessage } from "../protocol";
 import { BoundModel, type BindOptions } from "./bound";
 import { HandleGone, runOp, type OpOutcome } from "./handlers";
 import { DEFAULT_BUDGET_BYTES, TensorRegistry } from "./registry";
-import { serveRequest } from "./server";
+import { RequestServer, type ReplyChannel } from "./server";
 
 function budgetFromEnv(): number {
   const mb = Number(process.env.CAMLAB_SESSION_BUDGET_MB);
@@ -30,10 +31,42 @@ export class Session {
   /** Requests run one at a time: two CAMs on one model must not interleave their hooks. */
   private queue: Promise<unknown> = Promise.resolve();
   private detach: (() => void) | null = null;
+  /** Serves requests and cancels of every session comm. */
+  readonly server = new RequestServer((op, handle, args) => this.dispatch(op, handle, args));
+  /** Open session comms: evictions are announced on each. */
+  private readonly listeners = new Set<ReplyChannel>();
+  private evictedSinceAnnounce: string[] = [];
 
   constructor(budgetBytes = budgetFromEnv(), kernelInstance?: string) {
-    this.registry = new TensorRegistry<BoundModel>(budgetBytes);
     this.kernelInstance = kernelInstance ?? currentKernel()?.kernelId ?? `process-${process.pid}-${randomUUID()}`;
+    this.registry = new TensorRegistry<BoundModel>(budgetBytes, { kernelInstance: this.kernelInstance });
+    this.registry.onEvicted((handle) => this.announceEviction(handle));
+  }
+
+  /**
+   * Adds a channel that hears session events ({event: "evicted", handles, kernelInstance});
+   * returns its remover. The kernel's session comms are added by attachToKernel.
+   */
+  addListener(channel: ReplyChannel): () => void {
+    this.listeners.add(channel);
+    return () => this.listeners.delete(channel);
+  }
+
+  /** Evictions of one turn (a budget sweep, clear()) go out as one event. */
+  private announceEviction(handle: string): void {
+    this.evictedSinceAnnounce.push(handle);
+    if (this.evictedSinceAnnounce.length > 1) return;
+    queueMicrotask(() => {
+      const event: SessionEventMessage = { event: "evicted", handles: this.evictedSinceAnnounce, kernelInstance: this.kernelInstance };
+      this.evictedSinceAnnounce = [];
+      for (const channel of [...this.listeners]) {
+        try {
+          channel.send(event);
+        } catch {
+          this.listeners.delete(channel); // a closed comm
+        }
+      }
+    });
   }
 
   /**
@@ -60,6 +93,7 @@ export class Session {
   /** Runs one operation for a handle, after the requests before it. */
   dispatch(op: OpName, handle: string, args: unknown): Promise<OpOutcome> {
     const run = async (): Promise<OpOutcome> => {
+      throwIfCancelled(`${op} (queued)`); // cancelled while it waited for the requests before it
       const bound = this.lookup(handle);
       return runOp(op, bound, args as never, {
         kernelInstance: this.kernelInstance,
@@ -101,7 +135,12 @@ export class Session {
     const kernel = currentKernel();
     if (!kernel || this.detach) return !!kernel;
     this.detach = kernel.registerCommTarget(SESSION_COMM_TARGET, (comm: Comm) => {
-      comm.onMsg((data) => serveRequest(comm, data, (op, handle, args) => this.dispatch(op, handle, args)));
+      // A request's promise is returned, so the kernel stays busy (and runs no cell) until it
+      // replied. A cancel resolves at once; widgets send it on the control channel, which the
+      // kernel reads even while the shell waits for the running request.
+      comm.onMsg((data) => this.server.handle(comm, data));
+      const remove = this.addListener(comm);
+      comm.onClose(remove);
     });
     return true;
   }

@@ -46,6 +46,7 @@ function checkArgs(op: OpName, raw: unknown): OpArgs[OpName] {
     "activations.channel": ["layer", "channel"],
     "cam.compute": ["method", "layer", "classIndex"],
     "predictions.topk": ["k"],
+    "layers.usable": [],
   };
   const extra = Object.keys(args).filter((k) => !allowed[op].includes(k));
   if (extra.length) {
@@ -54,6 +55,7 @@ function checkArgs(op: OpName, raw: unknown): OpArgs[OpName] {
   switch (op) {
     case "session.info":
     case "layers.describe":
+    case "layers.usable":
       return {};
     case "activations.page": {
       const sort = args.sort === undefined ? "index" : args.sort;
@@ -76,6 +78,19 @@ function checkArgs(op: OpName, raw: unknown): OpArgs[OpName] {
   }
 }
 
+/** Session handles: "h<n>-<kernel tag>" (registry.ts); the bare "h<n>" of older kernels still parses. */
+const HANDLE_PATTERN = /^h\d{1,12}(-[0-9a-f]{8})?$/;
+
+/** The request id a {cancel: id} message names, or null when the message is not a cancel. */
+export function cancelTargetOf(data: unknown): string | null {
+  if (!isPlainObject(data) || !("cancel" in data)) return null;
+  const id = data.cancel;
+  if (typeof id !== "string" || id.length === 0 || id.length > 64) {
+    throw new BadRequest(`a cancel message must be {cancel: "<request id>"} (a non-empty string of at most 64 characters), got ${describe(data)}`);
+  }
+  return id;
+}
+
 /** Checks a raw comm message and returns a typed request, or throws BadRequest saying what is wrong. */
 export function parseRequest(data: unknown): SessionRequest {
   if (!isPlainObject(data)) throw new BadRequest(`a request must be a JSON object {id, op, handle, args}, got ${describe(data)}`);
@@ -86,8 +101,8 @@ export function parseRequest(data: unknown): SessionRequest {
   if (typeof op !== "string" || !(OP_NAMES as readonly string[]).includes(op)) {
     throw new BadRequest(`unknown operation ${describe(op)}; known operations: ${OP_NAMES.join(", ")}`);
   }
-  if (typeof handle !== "string" || !/^h\d{1,12}$/.test(handle)) {
-    throw new BadRequest(`request "handle" must be a session handle like "h12", got ${describe(handle)}`);
+  if (typeof handle !== "string" || !HANDLE_PATTERN.test(handle)) {
+    throw new BadRequest(`request "handle" must be a session handle like "h12-0f3a9c21", got ${describe(handle)}`);
   }
   return { id, op: op as OpName, handle, args: checkArgs(op as OpName, args) };
 }

@@ -213,7 +213,7 @@ describe("session operations", () => {
       [{ id: "f", op: "cam.compute", handle, args: { method: "gradcam", layer: "conv3", classIndex: 9 } }, /class 9 does not exist; the model has 4 classes \(0–3\)/],
       [{ id: "g", op: "activations.channel", handle, args: { layer: "conv1", channel: 6 } }, /channel 6 does not exist; layer "conv1" has 6 channels \(0–5\)/],
       [{ id: "h", op: "activations.page", handle, args: { layer: "conv1", offset: 6, count: 1 } }, /offset 6 is past the last channel/],
-      [{ id: "i", op: "session.info", handle: "<img src=x>", args: {} }, /session handle like "h12"/],
+      [{ id: "i", op: "session.info", handle: "<img src=x>", args: {} }, /session handle like "h12-0f3a9c21"/],
       [[1, 2, 3], /a request must be a JSON object/],
     ];
     for (const [data, pattern] of cases) {
