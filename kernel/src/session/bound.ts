@@ -5,8 +5,9 @@
 import * as tf from "@tensorflow/tfjs";
 import { cam } from "../cam/base";
 import { topK } from "../cam/predictions";
-import { describeLayers, findLayer, isGraphNode, layerOutputShape, spatialLayerNames, type AnyModel } from "../engine/model";
+import { defaultCamLayer, describeLayers, findLayer, isGraphModel, isGraphNode, layerNames, layerOutputShape, spatialLayerNames, type AnyModel } from "../engine/model";
 import { FeatureExtractor } from "../hooks/extractor";
+import { registerForwardHook, type HookHandle } from "../hooks/register";
 import { runModel } from "../hooks/run";
 import type { ChannelSummary, LayerInfo, Prediction } from "../protocol";
 import { quantizeMap, type Quantized } from "./quantize";
@@ -224,6 +225,14 @@ export class BoundModel {
     return q;
   }
 
+  private usableCache: UsableLayers | null = null;
+
+  /** The layers the widgets' selectors may offer for this model and input (see usableLayers()). */
+  usable(): UsableLayers {
+    if (!this.usableCache) this.usableCache = usableLayers(this.model, this.input);
+    return this.usableCache;
+  }
+
   /** Frees the input copy and every cached tensor; idempotent. */
   release(): void {
     if (this.released) return;
@@ -234,4 +243,70 @@ export class BoundModel {
     this.summaries.clear();
     this.camCache.clear();
   }
+}
+
+/** What the selectors offer: layers a CAM can use, layers with activations to browse. */
+export interface UsableLayers {
+  /** Spatial outputs [batch, h, w, c] with h*w > 1 that run for the input, never an InputLayer;
+   *  the default CAM layer first, then from the output backwards. */
+  camLayers: string[];
+  /** Layers with an activation for the input (ran, or an InputLayer), in model order. */
+  activationLayers: string[];
+}
+
+/**
+ * Runs the model once on `input` with a forward hook on every layer that records only the
+ * shape of its output (no tensor is kept), and keeps the layers that ran. Without an input
+ * (a model-only display), or for a GraphModel (no per-node hooks worth a full pass), the
+ * static shapes decide and nothing has activations to browse without an input.
+ */
+export function usableLayers(model: AnyModel, input: tf.Tensor | null): UsableLayers {
+  const names = layerNames(model);
+  const isInputLayer = (name: string): boolean => {
+    const t = findLayer(model, name);
+    return !isGraphNode(t) && t.getClassName() === "InputLayer";
+  };
+  const ran = new Map<string, number[]>();
+  if (input != null && !isGraphModel(model)) {
+    const hooks: HookHandle[] = [];
+    try {
+      for (const name of names) {
+        if (isInputLayer(name)) {
+          ran.set(name, input.shape);
+          continue;
+        }
+        hooks.push(registerForwardHook(findLayer(model, name), (_layer, _inputs, out) => {
+          ran.set(name, (Array.isArray(out) ? out[0] : out).shape);
+        }));
+      }
+      tf.tidy(() => {
+        runModel(model, input);
+      });
+    } finally {
+      for (const h of hooks) h.remove();
+    }
+  } else {
+    const spatial = new Set(spatialLayerNames(model));
+    for (const name of names) {
+      const shape = isGraphModel(model) ? null : layerOutputShape(findLayer(model, name));
+      if (spatial.has(name)) ran.set(name, (shape ?? [1, 2, 2, 1]).map((d) => d ?? 2));
+    }
+  }
+  const spatialMap = (name: string): boolean => {
+    const s = ran.get(name);
+    return s != null && s.length === 4 && s[1] * s[2] > 1 && !isInputLayer(name);
+  };
+  const backwards = names.filter(spatialMap).reverse();
+  let first: string | null = null;
+  try {
+    first = defaultCamLayer(model);
+  } catch {
+    first = null; // no spatial layer at all: the CAM list is empty
+  }
+  const camLayers = first != null && backwards.includes(first) ? [first, ...backwards.filter((n) => n !== first)] : backwards;
+  const activationLayers = input == null ? [] : names.filter((n) => {
+    const s = ran.get(n);
+    return s != null && s.length >= 2 && s.length <= 4;
+  });
+  return { camLayers, activationLayers };
 }
