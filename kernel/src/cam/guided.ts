@@ -4,10 +4,11 @@
 // every topology (ReLU layers, fused conv activations, GraphModel ops) without model surgery.
 // Guided Grad-CAM (Selvaraju et al. 2017, Sec. 3.2) = guided backprop ⊙ upsampled Grad-CAM.
 import * as tf from "@tensorflow/tfjs";
-import { ensureBackend } from "../engine/backend";
+import { guardBackend } from "../engine/backend";
+import { checkModelArg, checkModelInput } from "../engine/inputContract";
 import { resolveTarget, type Target } from "../engine/targets";
 import { withTapeCleanup } from "../engine/tape";
-import { asImageBatch, checkModelArg, runModel } from "../hooks/run";
+import { runModel } from "../hooks/run";
 import type { AnyModel } from "../engine/model";
 import { cam, type CamOptions, type CamResult } from "./base";
 
@@ -46,6 +47,7 @@ function withGuidedRelu<T>(body: () => T): T {
   }
 }
 
+/** What `guidedBackprop()` returns; `dispose()` frees the gradients. */
 export interface GuidedBackpropResult {
   /** Guided gradient of the target w.r.t. the input, [batch, H, W, channels]. */
   gradients: tf.Tensor4D;
@@ -54,10 +56,17 @@ export interface GuidedBackpropResult {
   [Symbol.dispose](): void;
 }
 
+/**
+ * Guided backpropagation: d(target)/d(input) with guided ReLU gradients, [batch, H, W, channels].
+ * The input is checked against the model's signature (shape, dtype, finite values) first.
+ */
 export async function guidedBackprop(model: AnyModel, input: tf.Tensor, options: { target?: Target } = {}): Promise<GuidedBackpropResult> {
   checkModelArg(model, "guidedBackprop");
-  await ensureBackend();
-  const x = asImageBatch(input, "guidedBackprop");
+  return guardBackend("guidedBackprop", () => guidedOnBackend(model, input, options));
+}
+
+async function guidedOnBackend(model: AnyModel, input: tf.Tensor, options: { target?: Target }): Promise<GuidedBackpropResult> {
+  const x = await checkModelInput(model, input, "guidedBackprop");
   let classes: tf.Tensor | null = null;
   try {
     const gradients = withTapeCleanup(() => tf.tidy(() =>
@@ -82,6 +91,7 @@ export async function guidedBackprop(model: AnyModel, input: tf.Tensor, options:
   }
 }
 
+/** What `guidedGradCam()` returns; `dispose()` frees it all, the CAM included. */
 export interface GuidedGradCamResult {
   /** Guided backprop ⊙ Grad-CAM heatmap, [batch, H, W, channels]. */
   guided: tf.Tensor4D;
@@ -93,7 +103,13 @@ export interface GuidedGradCamResult {
   [Symbol.dispose](): void;
 }
 
+/** Guided Grad-CAM (Selvaraju et al. 2017, Sec. 3.2): guided backprop ⊙ the upsampled Grad-CAM heatmap. */
 export async function guidedGradCam(model: AnyModel, input: tf.Tensor, options: Omit<CamOptions, "method"> = {}): Promise<GuidedGradCamResult> {
+  checkModelArg(model, "guidedGradCam");
+  return guardBackend("guidedGradCam", () => guidedGradCamOnBackend(model, input, options));
+}
+
+async function guidedGradCamOnBackend(model: AnyModel, input: tf.Tensor, options: Omit<CamOptions, "method">): Promise<GuidedGradCamResult> {
   const c = await cam(model, input, { ...options, method: "gradcam" });
   try {
     // The same classes as the CAM explained, so both halves explain one target.

@@ -1,5 +1,5 @@
 // Backend choice and model introspection. Code above engine/ never names a backend.
-export { backendInfo, useBackend, ensureBackend, BACKEND_PREFERENCE } from "./backend";
+export { backendInfo, useBackend, ensureBackend, BACKEND_PREFERENCE, guardBackend, isWasmCrash, BackendCrashed, wasmCrashState } from "./backend";
 export type { BackendInfo, BackendName, WebGpuAdapter } from "./backend";
 export { countReads, measureReads, activeReadCounters } from "./readCounter";
 export type { ReadCounter, ReadCounterOptions, ReadSummary, TensorRead } from "./readCounter";
@@ -13,3 +13,8 @@ export { registerWasmGradientKernels } from "./wasmGradients";
 export { installUnfusedConvWhileRecording } from "./unfusedConv";
 export { releaseAbandonedTape, withTapeCleanup } from "./tape";
 export { installFastBatchNormGradient } from "./batchNormGradient";
+export { runWork, checkpoint, reportProgress, throwIfCancelled, currentSignal, Cancelled } from "./work";
+export type { Progress, WorkScope } from "./work";
+// The input contract: every engine call that runs a model checks its input here first.
+export { checkModelInput, checkInputShape, checkModelArg, inputSignature, describeSignature, MAX_INPUT_BYTES } from "./inputContract";
+export type { InputSignature, InputCheckOptions } from "./inputContract";

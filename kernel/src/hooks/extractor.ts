@@ -4,8 +4,10 @@
 import * as tf from "@tensorflow/tfjs";
 import { findLayer, type AnyModel } from "../engine/model";
 import { registerForwardHook, type HookHandle } from "./register";
-import { asImageBatch, checkModelArg, runModel } from "./run";
+import { checkInputShape } from "../engine/inputContract";
+import { checkModelArg, runModel } from "./run";
 
+/** What one `extract()` captured: the output and each requested layer's activation. */
 export interface Features {
   /** The model's output for the input. */
   output: tf.Tensor;
@@ -13,6 +15,7 @@ export interface Features {
   features: Record<string, tf.Tensor>;
 }
 
+/** Forward hooks on named layers that keep their activations for the last input (see the file comment). */
 export class FeatureExtractor {
   readonly layers: readonly string[];
   private readonly handles: HookHandle[] = [];
@@ -36,12 +39,18 @@ export class FeatureExtractor {
     });
   }
 
-  /** Runs the model on `input` and returns output + features (owned by the extractor). */
+  /**
+   * Runs the model on `input` and returns output + features (owned by the extractor). The input's
+   * shape and dtype are checked against the model first (engine/inputContract.ts); its values are
+   * not checked for NaN here, because that needs an asynchronous read and extract() is
+   * synchronous — a NaN input shows in the features themselves (`camlab.cam` and the views check it).
+   */
   extract(input: tf.Tensor): Features {
     if (this.disposed) throw new Error("camlab.FeatureExtractor: extract() after dispose()");
+    const x = checkInputShape(this.model, input, "FeatureExtractor.extract");
     this.release();
     try {
-      const output = tf.tidy(() => runModel(this.model, asImageBatch(input, "FeatureExtractor.extract")));
+      const output = tf.tidy(() => runModel(this.model, x));
       const missing = this.layers.filter((n) => this.captured[n] == null);
       if (missing.length > 0) {
         output.dispose();
@@ -52,6 +61,8 @@ export class FeatureExtractor {
     } catch (e) {
       this.release();
       throw e;
+    } finally {
+      if (x !== input) x.dispose();
     }
   }
 

@@ -3,12 +3,13 @@
 // the first layer (walking back from the output) where NaN appears. All statistics are reduced
 // on the backend and read in one transfer.
 import * as tf from "@tensorflow/tfjs";
-import { ensureBackend } from "../engine/backend";
+import { guardBackend } from "../engine/backend";
+import { checkModelArg, checkModelInput } from "../engine/inputContract";
 import { findLayer, layerNames, type AnyModel } from "../engine/model";
 import { resolveTarget, type Target } from "../engine/targets";
 import { withTapeCleanup } from "../engine/tape";
 import { registerBackwardHook, type HookHandle } from "./register";
-import { asImageBatch, checkModelArg, runModel } from "./run";
+import { runModel } from "./run";
 
 export interface LayerGradientHealth {
   layer: string;
@@ -39,10 +40,19 @@ export interface GradientHealthOptions {
   explodingAbove?: number;
 }
 
+/**
+ * Gradient health of every layer for `input`: one backward pass, NaN/Inf counts and norms of
+ * dL/d(output) per layer, read in one transfer. The input is checked first (shape, dtype, finite
+ * values: a NaN input would flag every layer and hide the layer where NaN really starts).
+ */
 export async function gradientHealth(model: AnyModel, input: tf.Tensor, options: GradientHealthOptions = {}): Promise<GradientHealthReport> {
   checkModelArg(model, "gradientHealth");
-  await ensureBackend();
+  return guardBackend("gradientHealth", () => healthOnBackend(model, input, options));
+}
+
+async function healthOnBackend(model: AnyModel, input: tf.Tensor, options: GradientHealthOptions): Promise<GradientHealthReport> {
   const names = layerNames(model);
+  const x = await checkModelInput(model, input, "gradientHealth");
   const grads = new Map<string, tf.Tensor>();
   const order: string[] = [];
   const handles: HookHandle[] = [];
@@ -58,7 +68,6 @@ export async function gradientHealth(model: AnyModel, input: tf.Tensor, options:
         prev?.dispose();
       }));
     }
-    const x = asImageBatch(input, "gradientHealth");
     withTapeCleanup(() => tf.tidy(() => {
       const f = (xx: tf.Tensor) => {
         const out = runModel(model, xx);
@@ -67,7 +76,6 @@ export async function gradientHealth(model: AnyModel, input: tf.Tensor, options:
         return l as tf.Scalar;
       };
       tf.grad(f)(x).dispose();
-      if (x !== input) x.dispose();
     }));
     const rows = order.map((n) => {
       const g = grads.get(n)!;
@@ -89,6 +97,7 @@ export async function gradientHealth(model: AnyModel, input: tf.Tensor, options:
     });
     return { layers, firstNaN: layers.find((l) => l.nanCount > 0)?.layer ?? null, loss: lossValue[0] };
   } finally {
+    if (x !== input) x.dispose();
     for (const h of handles) h.remove();
     for (const g of grads.values()) g.dispose();
     (stats as tf.Tensor | null)?.dispose();

@@ -4,13 +4,16 @@
 //  * average drop and increase in confidence (Chattopadhay et al., Grad-CAM++, WACV 2018,
 //    Sec. 5.1): the probability on the input masked by the heatmap vs on the full input.
 import * as tf from "@tensorflow/tfjs";
-import { ensureBackend } from "../engine/backend";
-import { checkModelArg } from "../hooks/run";
+import { guardBackend } from "../engine/backend";
+import { checkModelArg, checkModelInput } from "../engine/inputContract";
+import { checkpoint } from "../engine/work";
 import type { AnyModel } from "../engine/model";
 import { checkInputs, classProbability, targetClasses, type ScoreOptions } from "./scoring";
 
+/** What removed pixels become: zeros, a blurred copy, the image mean, or a constant. */
 export type Baseline = "zero" | "blur" | "mean" | number;
 
+/** Options of the deletion / insertion curves. */
 export interface CurveOptions extends ScoreOptions {
   /** Number of steps from 0 to all pixels (default 20). */
   steps?: number;
@@ -18,6 +21,7 @@ export interface CurveOptions extends ScoreOptions {
   baseline?: Baseline;
 }
 
+/** A deletion or insertion curve per image, with its AUC. */
 export interface CurveResult {
   /** Area under each image's curve (trapezoid rule over the fraction of pixels, 0–1). */
   auc: number[];
@@ -55,34 +59,62 @@ function baselineOf(x: tf.Tensor4D, baseline: Baseline): tf.Tensor4D {
 async function curve(kind: "deletion" | "insertion", model: AnyModel, input: tf.Tensor, heatmaps: tf.Tensor, options: CurveOptions): Promise<CurveResult> {
   const fn = kind === "deletion" ? "deletionCurve" : "insertionCurve";
   checkModelArg(model, fn);
-  checkInputs(fn, input, heatmaps);
-  await ensureBackend();
+  return guardBackend(fn, () => curveOnBackend(kind, fn, model, input, heatmaps, options));
+}
+
+async function curveOnBackend(kind: "deletion" | "insertion", fn: string, model: AnyModel, input: tf.Tensor, heatmaps: tf.Tensor, options: CurveOptions): Promise<CurveResult> {
   const steps = options.steps ?? 20;
   if (!Number.isInteger(steps) || steps < 1) throw new Error(`camlab.${fn}: steps must be a positive integer, got ${steps}`);
-  const x = input as tf.Tensor4D;
-  const [b, h, w] = x.shape;
-  const hw = h * w;
-  const counts = Array.from({ length: steps + 1 }, (_, s) => Math.round((s * hw) / steps));
-  const packed = tf.tidy(() => {
-    const classes = targetClasses(model, x, options);
-    const base = baselineOf(x, options.baseline ?? (kind === "deletion" ? "zero" : "blur"));
-    const thresholds = tf.reshape(tf.tensor1d(counts, "int32"), [steps + 1, 1]);
+  // Metrics take batches (one heatmap per image): no batch axis is added here.
+  const x = (await checkModelInput(model, input, fn, { addBatchAxis: false })) as tf.Tensor4D;
+  const held: tf.Tensor[] = x !== input ? [x] : [];
+  try {
+    checkInputs(fn, x, heatmaps);
+    const [b, h, w] = x.shape;
+    const hw = h * w;
+    const counts = Array.from({ length: steps + 1 }, (_, s) => Math.round((s * hw) / steps));
+    const label = `${fn}: images`;
+    await checkpoint(label, 0, b);
+    const [classes, base, thresholds] = tf.tidy(() => [
+      targetClasses(model, x, options),
+      baselineOf(x, options.baseline ?? (kind === "deletion" ? "zero" : "blur")),
+      tf.reshape(tf.tensor1d(counts, "int32"), [steps + 1, 1]),
+    ]);
+    held.push(classes, base, thresholds);
     const rows: tf.Tensor1D[] = [];
-    for (let i = 0; i < b; i++) {
-      // Rank of every pixel by decreasing saliency (0 = most salient).
-      const order = tf.topk(tf.reshape(tf.slice(heatmaps, [i, 0, 0], [1, -1, -1]), [hw]), hw).indices;
-      const ranks = tf.scatterND(tf.reshape(order, [hw, 1]), tf.range(0, hw, 1, "int32"), [hw]);
-      const chosen = tf.reshape(tf.cast(tf.less(tf.reshape(ranks, [1, hw]), thresholds), "float32"), [steps + 1, h, w, 1]);
-      const xi = tf.slice(x, [i, 0, 0, 0], [1, -1, -1, -1]);
-      const bi = tf.slice(base, [i, 0, 0, 0], [1, -1, -1, -1]);
-      const [from, to] = kind === "deletion" ? [xi, bi] : [bi, xi];
-      const inputs = tf.add(tf.mul(from, tf.sub(1, chosen)), tf.mul(to, chosen)) as tf.Tensor4D;
-      rows.push(classProbability(model, inputs, tf.slice(classes, [i], [1]), options));
+    try {
+      for (let i = 0; i < b; i++) {
+        rows.push(tf.tidy(() => {
+          // Rank of every pixel by decreasing saliency (0 = most salient).
+          const order = tf.topk(tf.reshape(tf.slice(heatmaps, [i, 0, 0], [1, -1, -1]), [hw]), hw).indices;
+          const ranks = tf.scatterND(tf.reshape(order, [hw, 1]), tf.range(0, hw, 1, "int32"), [hw]);
+          const chosen = tf.reshape(tf.cast(tf.less(tf.reshape(ranks, [1, hw]), thresholds), "float32"), [steps + 1, h, w, 1]);
+          const xi = tf.slice(x, [i, 0, 0, 0], [1, -1, -1, -1]);
+          const bi = tf.slice(base, [i, 0, 0, 0], [1, -1, -1, -1]);
+          const [from, to] = kind === "deletion" ? [xi, bi] : [bi, xi];
+          const inputs = tf.add(tf.mul(from, tf.sub(1, chosen)), tf.mul(to, chosen)) as tf.Tensor4D;
+          return classProbability(model, inputs, tf.slice(classes, [i], [1]), options);
+        }));
+        // One image's steps + 1 model inputs per turn: progress, and Cancelled if interrupted.
+        await checkpoint(label, i + 1, b);
+      }
+      const packed = tf.tidy(() => tf.concat([tf.reshape(tf.cast(classes, "float32"), [b, 1]), tf.stack(rows)], 1));
+      let v: Float32Array;
+      try {
+        v = (await packed.data()) as Float32Array;
+      } finally {
+        packed.dispose();
+      }
+      return summarise(v, b, steps, counts, hw);
+    } finally {
+      for (const r of rows) r.dispose();
     }
-    return tf.concat([tf.reshape(tf.cast(classes, "float32"), [b, 1]), tf.stack(rows)], 1);
-  });
-  const v = await packed.data();
-  packed.dispose();
+  } finally {
+    for (const t of held) t.dispose();
+  }
+}
+
+function summarise(v: Float32Array, b: number, steps: number, counts: number[], hw: number): CurveResult {
   const curves: number[][] = [], classes: number[] = [], auc: number[] = [];
   for (let i = 0; i < b; i++) {
     const row = Array.from(v.subarray(i * (steps + 2), (i + 1) * (steps + 2)));
@@ -106,6 +138,7 @@ export function insertionCurve(model: AnyModel, input: tf.Tensor, heatmaps: tf.T
   return curve("insertion", model, input, heatmaps, options);
 }
 
+/** Average drop / increase in confidence for a batch (Grad-CAM++ Sec. 5.1). */
 export interface ConfidenceChange {
   /** Average drop, %: mean over images of max(0, Y − O) / Y × 100 (lower is better). */
   averageDrop: number;
@@ -121,9 +154,20 @@ export interface ConfidenceChange {
 /** Average drop / increase in confidence (Grad-CAM++ Sec. 5.1) for a batch of heatmaps in [0, 1]. */
 export async function confidenceChange(model: AnyModel, input: tf.Tensor, heatmaps: tf.Tensor, options: ScoreOptions = {}): Promise<ConfidenceChange> {
   checkModelArg(model, "confidenceChange");
-  checkInputs("confidenceChange", input, heatmaps);
-  await ensureBackend();
-  const x = input as tf.Tensor4D;
+  return guardBackend("confidenceChange", () => confidenceOnBackend(model, input, heatmaps, options));
+}
+
+async function confidenceOnBackend(model: AnyModel, input: tf.Tensor, heatmaps: tf.Tensor, options: ScoreOptions): Promise<ConfidenceChange> {
+  const x = (await checkModelInput(model, input, "confidenceChange", { addBatchAxis: false })) as tf.Tensor4D;
+  try {
+    checkInputs("confidenceChange", x, heatmaps);
+    return await confidenceOf(model, x, heatmaps, options);
+  } finally {
+    if (x !== input) x.dispose();
+  }
+}
+
+async function confidenceOf(model: AnyModel, x: tf.Tensor4D, heatmaps: tf.Tensor, options: ScoreOptions): Promise<ConfidenceChange> {
   const b = x.shape[0];
   const packed = tf.tidy(() => {
     const classes = targetClasses(model, x, options);

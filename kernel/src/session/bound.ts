@@ -6,6 +6,7 @@ import * as tf from "@tensorflow/tfjs";
 import { cam } from "../cam/base";
 import { topK } from "../cam/predictions";
 import { defaultCamLayer, describeLayers, findLayer, isGraphModel, isGraphNode, layerNames, layerOutputShape, spatialLayerNames, type AnyModel } from "../engine/model";
+import { checkInputShape } from "../engine/inputContract";
 import { FeatureExtractor } from "../hooks/extractor";
 import { registerForwardHook, type HookHandle } from "../hooks/register";
 import { runModel } from "../hooks/run";
@@ -42,10 +43,10 @@ export class BoundModel {
     this.modelName = options.modelName ?? (model as { name?: string }).name ?? "model";
     this.labels = options.labels ? [...options.labels] : null;
     if (input != null) {
-      if (input.shape[0] !== 1) {
-        throw new Error(`camlab: a display binds ONE input, got a batch of ${input.shape[0]} (shape [${input.shape.join(", ")}]); pass one image, e.g. tf.slice(batch, [i], [1])`);
-      }
-      this.input = tf.keep(input.clone());
+      // The input contract (engine/inputContract.ts), synchronous here: shape, dtype, one example.
+      // Values were checked by the async callers (the views' batchOfOne).
+      const batch = checkInputShape(model, input, "bind", { batch: 1 });
+      this.input = tf.keep(batch === input ? input.clone() : batch);
     } else {
       this.input = null;
     }

@@ -2,29 +2,21 @@
 // user's image (0–255 or 0–1, any size) or the model input itself, as 8-bit RGB at most
 // MAX_SIDE pixels on its longer side (the snapshot travels inside the notebook file).
 import * as tf from "@tensorflow/tfjs";
+import { checkModelInput } from "../engine/inputContract";
 import type { AnyModel } from "../engine/model";
-import { isGraphModel } from "../engine/model";
 import type { Rgb } from "./raster";
 
+/** Longest side, in pixels, of the picture a display's snapshot carries. */
 export const MAX_SIDE = 256;
 
 /**
- * `input` as a batch of one for `model`: a single example without the batch axis gets one.
- * A batch of several is an error (a display explains one input).
+ * `input` as a batch of one for `model`, checked by the input contract (shape, dtype, finite
+ * values; engine/inputContract.ts): a single example without the batch axis gets one, a batch of
+ * several is an error (a display explains one input). The caller disposes the result when it is
+ * not `input`.
  */
-export function batchOfOne(model: AnyModel, input: tf.Tensor, fn: string): tf.Tensor {
-  if (!(input instanceof tf.Tensor)) throw new TypeError(`camlab.${fn}: input must be a tf.Tensor, got ${input === null ? "null" : typeof input}`);
-  if (input.isDisposed) throw new Error(`camlab.${fn}: the input tensor was already disposed`);
-  const wanted = isGraphModel(model) ? model.inputs[0]?.shape?.length : (model as tf.LayersModel).inputs[0]?.shape.length;
-  const rank = wanted ?? 4;
-  if (input.rank === rank - 1) return tf.expandDims(input, 0);
-  if (input.rank !== rank) {
-    throw new Error(`camlab.${fn}: the model takes inputs of rank ${rank} (with the batch axis), got shape [${input.shape.join(", ")}]`);
-  }
-  if (input.shape[0] !== 1) {
-    throw new Error(`camlab.${fn}: a display explains ONE input, got a batch of ${input.shape[0]}; pick one, e.g. tf.slice(batch, [i], [1])`);
-  }
-  return input;
+export function batchOfOne(model: AnyModel, input: tf.Tensor, fn: string): Promise<tf.Tensor> {
+  return checkModelInput(model, input, fn, { batch: 1 });
 }
 
 /**

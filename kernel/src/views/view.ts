@@ -62,7 +62,7 @@ export async function buildBoundView<V>(
   build: (bound: BoundModel, ref: SessionRef) => Promise<V>,
 ): Promise<V> {
   const session = currentSession();
-  const batch = input == null ? null : batchOfOne(model, input, fn);
+  const batch = input == null ? null : await batchOfOne(model, input, fn);
   let handle: string;
   try {
     handle = session.bind(model, batch, { labels: options.labels, modelName: options.modelName });

@@ -123,7 +123,7 @@ describe("cam() entry point", () => {
     await assert.rejects(cam(model, x, { target: 9 }), /class index 9 is out of range; the model has 4 classes/);
     await assert.rejects(cam(model, x, { target: [1, 2] }), /2 target classes for a batch of 1/);
     await assert.rejects(cam(model, x, { method: "gradcam3" as never }), /unknown method "gradcam3"; use one of gradcam, gradcampp/);
-    await assert.rejects(cam(model, tf.zeros([12, 12]) as tf.Tensor, {}), /input must be \[batch, height, width, channels\]/);
+    await assert.rejects(cam(model, tf.zeros([12, 12]) as tf.Tensor, {}), /input has shape \[12, 12\] \(rank 2\) but this model takes \[batch, 12, 12, 3\]/);
     for (const bad of [{ layer: "conv_3" }, { layer: "gap" }, { target: 9 }, { target: (o: tf.Tensor) => o }, { method: "scorecam" as const, target: 7 }]) {
       await expectLeakFree(() => cam(model, x, bad as never));
     }
@@ -233,7 +233,7 @@ describe("cam() on sequence models ([batch, time, channels] maps)", () => {
         r.dispose();
       });
     }
-    await assert.rejects(cam(model, tf.zeros([1, 1, 20, 2])), /this model takes sequences: input must be \[batch, time, features\]/);
+    await assert.rejects(cam(model, tf.zeros([1, 1, 20, 2])), /input has shape \[1, 1, 20, 2\] \(rank 4\) but this model takes \[batch, 20, 2\]/);
     x.dispose();
   });
 });
