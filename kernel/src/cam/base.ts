@@ -2,16 +2,18 @@
 // weighting, ReLU, upsampling to the input, min-max scaling and the fusion of several layers —
 // once, for every method. Everything stays on the backend except the small predictions read.
 import * as tf from "@tensorflow/tfjs";
-import { ensureBackend } from "../engine/backend";
+import { guardBackend } from "../engine/backend";
+import { checkModelArg, checkModelInput } from "../engine/inputContract";
 import { defaultCamLayer, findLayer, isGraphModel, layerOutputShape, spatialLayerNames, type AnyModel, type HookTarget } from "../engine/model";
 import { resolveTarget, type Target } from "../engine/targets";
 import { captureGradients } from "../hooks/capture";
 import { registerForwardHook } from "../hooks/register";
-import { asImageBatch, checkModelArg, runModel } from "../hooks/run";
-import type { CamContext, CamMethod } from "./method";
+import { runModel } from "../hooks/run";
+import type { CamContext, CamMethod, CamWeighting } from "./method";
 import { topK, type Prediction } from "./predictions";
 import { resolveMethod, type CamMethodName } from "./registry";
 
+/** Options of `cam()`. */
 export interface CamOptions {
   /** Default "gradcam". */
   method?: CamMethodName | CamMethod;
@@ -25,8 +27,16 @@ export interface CamOptions {
   topK?: number;
   /** Masked inputs / ablated maps per model run for Score-CAM and Ablation-CAM (default 32). */
   batchSize?: number;
+  /**
+   * Score-CAM only — Faster Score-CAM (tf-keras-vis's `max_N`): score just the `channels` channels
+   * of highest activation variance over positions, per image; the others get weight 0. A layer of
+   * 1280 channels costs 1280 masked forwards; the few dozen most varying channels carry most of
+   * the map (a constant channel's mask is flat and says nothing about where). Default: all.
+   */
+  channels?: number;
 }
 
+/** One layer's CAM inside a `CamResult`. */
 export interface LayerCam {
   layer: string;
   /** ReLU(map) at the layer's resolution, [batch, h, w], not normalised. */
@@ -35,6 +45,7 @@ export interface LayerCam {
   weights: tf.Tensor2D | null;
 }
 
+/** What `cam()` returns; every tensor in it is freed by `dispose()`. */
 export interface CamResult {
   method: string;
   layers: string[];
@@ -87,22 +98,6 @@ function lastTimeLayer(model: AnyModel): string {
   throw new Error("camlab.cam: this sequence model has no layer with an output [batch, time, channels]; pass { layer } explicitly");
 }
 
-/**
- * The input as the batch the model takes, and as the image-like [batch, H, W, C] the CAM base
- * works on: a sequence [batch, time, features] is a map of height 1, [batch, 1, time, features].
- */
-function asCamInput(model: AnyModel, input: tf.Tensor, sequence: boolean): { x: tf.Tensor; x4: tf.Tensor4D } {
-  if (!sequence) {
-    const x = asImageBatch(input, "cam");
-    return { x, x4: x };
-  }
-  if (!(input instanceof tf.Tensor)) throw new TypeError(`camlab.cam: input must be a tf.Tensor [batch, time, features], got ${input === null ? "null" : typeof input}`);
-  if (input.isDisposed) throw new Error("camlab.cam: the input tensor was already disposed");
-  if (input.rank !== 2 && input.rank !== 3) throw new Error(`camlab.cam: this model takes sequences: input must be [batch, time, features] or [time, features], got shape [${input.shape.join(", ")}]`);
-  const x = tf.tidy(() => tf.cast(input.rank === 2 ? tf.expandDims(input, 0) : input, "float32"));
-  return { x, x4: tf.expandDims(x, 1) as tf.Tensor4D };
-}
-
 /** min-max scaling of each image of [b, h, w] to [0, 1] (as pytorch-grad-cam: x−min, /(max+1e-7)). */
 export function scaleToUnit(maps: tf.Tensor3D): tf.Tensor3D {
   return tf.tidy(() => {
@@ -121,16 +116,33 @@ function imageTarget(target: Target, classes: tf.Tensor1D | null, image: number)
   };
 }
 
+/**
+ * Class activation maps of `model` for `input` at one or several layers, by any method (default
+ * Grad-CAM). The input is checked against the model's input signature first (shape, dtype, finite
+ * values); Score-CAM and Ablation-CAM yield between batches, so an interrupt cancels them
+ * (`Cancelled`), with nothing leaked. Results stay on the backend; dispose them when done.
+ */
 export async function cam(model: AnyModel, input: tf.Tensor, options: CamOptions = {}): Promise<CamResult> {
   checkModelArg(model, "cam");
-  await ensureBackend();
+  return guardBackend("cam", () => camOnBackend(model, input, options));
+}
+
+function checkChannels(method: CamMethod, channels: number | undefined): void {
+  if (channels == null) return;
+  if (method.name !== "scorecam") throw new Error(`camlab.cam: \`channels\` (Faster Score-CAM) applies to method "scorecam" only, got method "${method.name}"; leave it out for other methods`);
+  if (!Number.isInteger(channels) || channels < 1) throw new Error(`camlab.cam: channels must be a positive integer (how many channels Score-CAM scores), got ${channels}`);
+}
+
+async function camOnBackend(model: AnyModel, input: tf.Tensor, options: CamOptions): Promise<CamResult> {
   const method = resolveMethod(options.method);
   const batchSize = options.batchSize ?? 32;
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`camlab.cam: batchSize must be a positive integer, got ${batchSize}`);
+  checkChannels(method, options.channels);
   const sequence = isSequenceModel(model);
   const { names, targets } = resolveLayers(model, options.layer, sequence);
-  const { x, x4 } = asCamInput(model, input, sequence);
+  const x = await checkModelInput(model, input, "cam");
   // Sequences run as maps of height 1: [b, T, C] ⇄ [b, 1, T, C] at the model's boundaries.
+  const x4 = (sequence ? tf.expandDims(x, 1) : x) as tf.Tensor4D;
   const toModel = (t: tf.Tensor): tf.Tensor => (sequence ? tf.squeeze(t, [1]) : t);
   const owned: tf.Tensor[] = [];
   const views: tf.Tensor[] = [];
@@ -143,7 +155,8 @@ export async function cam(model: AnyModel, input: tf.Tensor, options: CamOptions
     capture = captureGradients(model, x as tf.Tensor4D, targets, options.target);
     const cap = capture;
     const [H, W] = [x4.shape[1], x4.shape[2]];
-    const perLayer: LayerCam[] = cap.layers.map((lc, li) => {
+    const perLayer: LayerCam[] = [];
+    for (const [li, lc] of cap.layers.entries()) {
       const timeMap = sequence && lc.activation.rank === 3;
       if (lc.activation.rank !== 4 && !timeMap) throw spatialError(model, names[li], [null, ...lc.activation.shape.slice(1)]);
       const view = (t: tf.Tensor): tf.Tensor4D => {
@@ -154,11 +167,13 @@ export async function cam(model: AnyModel, input: tf.Tensor, options: CamOptions
       };
       const activations = view(lc.activation);
       const ctx: CamContext = {
+        layer: names[li],
         activations,
         gradients: view(lc.gradient),
         input: x4,
         scores: cap.scores,
         batchSize,
+        channels: options.channels,
         scoreInputs: (inputs, image) => imageTarget(options.target, cap.classes, image)(runModel(model, toModel(inputs))),
         scoreActivations: (acts, image) => {
           const n = acts.shape[0];
@@ -172,8 +187,8 @@ export async function cam(model: AnyModel, input: tf.Tensor, options: CamOptions
         },
       };
       const result: LayerCam = { layer: names[li], raw: null as unknown as tf.Tensor3D, weights: null };
-      tf.tidy(() => {
-        const w = method.weigh(ctx);
+      // The map from the method's weighting: Σ_c w_c·A_c for channel weights, ReLU either way.
+      const finish = (w: CamWeighting) => {
         let map: tf.Tensor3D;
         let weights: tf.Tensor2D | null = null;
         if ("weights" in w) {
@@ -184,10 +199,26 @@ export async function cam(model: AnyModel, input: tf.Tensor, options: CamOptions
           map = w.map;
         }
         result.raw = keep(tf.relu(map));
-        result.weights = weights ? keep(weights) : null;
+        result.weights = weights ? keep(weights.clone()) : null;
+      };
+      // A synchronous method runs inside the tidy; an async one (no tensors before its first
+      // await, see method.ts) comes back as a promise and hands over tensors it made for us.
+      let pending = null as Promise<CamWeighting> | null;
+      tf.tidy(() => {
+        const w = method.weigh(ctx);
+        if (w instanceof Promise) pending = w;
+        else finish(w);
       });
-      return result;
-    });
+      if (pending != null) {
+        const w: CamWeighting = await pending;
+        try {
+          tf.tidy(() => finish(w));
+        } finally {
+          ("weights" in w ? w.weights : w.map).dispose();
+        }
+      }
+      perLayer.push(result);
+    }
     const heatmap = keep(tf.tidy(() => {
       const scaled = perLayer.map((l) => scaleToUnit(tf.squeeze(tf.image.resizeBilinear(tf.expandDims(l.raw, -1) as tf.Tensor4D, [H, W], false, true), [3]) as tf.Tensor3D));
       return scaled.length === 1 ? scaled[0] : scaleToUnit(tf.mean(tf.stack(scaled), 0) as tf.Tensor3D);

@@ -1,9 +1,19 @@
 // What a CAM method is: a pure function of what the base captured at one layer → channel
 // weights [batch, channels] (the map is then Σ_c w_c·A_c) or directly a map [batch, h, w].
-// Methods run inside tf.tidy on the backend; they never read data to the host and never hook.
+// Methods run on the backend; they never read data to the host and never hook.
+//
+// Two shapes of `weigh`: a synchronous one runs inside tf.tidy (the base frees everything it
+// made); an async one is for methods that loop over many model runs (Score-CAM, Ablation-CAM) and
+// must yield between batches so a cell can be interrupted (engine/work.ts `checkpoint`). An async
+// weigh runs OUTSIDE tf.tidy: it creates no tensor before its first `await`, frees its own
+// intermediates itself — also when a checkpoint throws Cancelled — and returns fresh tensors that
+// the base then owns.
 import type * as tf from "@tensorflow/tfjs";
 
+/** What the base hands a method for one layer. */
 export interface CamContext {
+  /** The layer explained (for progress labels and messages). */
+  readonly layer: string;
   /** Layer output A, [batch, h, w, channels]. */
   readonly activations: tf.Tensor4D;
   /** dS/dA for the target score S of each image, same shape. */
@@ -14,18 +24,23 @@ export interface CamContext {
   readonly scores: tf.Tensor1D;
   /** How many modified inputs/activations one model run may hold (Score-CAM, Ablation-CAM). */
   readonly batchSize: number;
+  /** Score-CAM only: weigh just this many channels per image (Faster Score-CAM); undefined = all. */
+  readonly channels?: number;
   /** Target score of image `image`'s target for each row of a batch of inputs [n, H, W, c] → [n]. */
   scoreInputs(inputs: tf.Tensor4D, image: number): tf.Tensor1D;
   /** Same, but with this layer's output replaced by `activations` [n, h, w, channels]. */
   scoreActivations(activations: tf.Tensor4D, image: number): tf.Tensor1D;
 }
 
+/** A method's result: channel weights (the base forms Σ_c w_c·A_c) or a map it formed itself. */
 export type CamWeighting = { weights: tf.Tensor2D } | { map: tf.Tensor3D };
 
+/** One CAM method: a name, its paper, and how it weighs a layer. */
 export interface CamMethod {
   /** Key used in cam({ method }). */
   readonly name: string;
   /** Paper reference shown in docs and the UI. */
   readonly paper: string;
-  weigh(ctx: CamContext): CamWeighting;
+  /** Synchronous (inside tf.tidy) or async (manages its own tensors; see the file comment). */
+  weigh(ctx: CamContext): CamWeighting | Promise<CamWeighting>;
 }

@@ -279,6 +279,7 @@ export async function useBackend(name: BackendName | string): Promise<BackendInf
   const ok = await tf.setBackend(wanted);
   await tf.ready();
   if (tf.getBackend() === "webgpu") guardWebgpuReadSync();
+  guardWasmInstance();
   state = { requested: wanted, device: p.device ?? null };
   const info = await collectInfo();
   if (!ok || info.fellBack) {
@@ -310,6 +311,7 @@ async function chooseAtStart(): Promise<BackendInfo> {
     if (ok && tf.getBackend() === n) {
       await tf.ready();
       if (n === "webgpu") guardWebgpuReadSync();
+      guardWasmInstance();
       state = { requested: n, device: p.device ?? null };
       return collectInfo();
     }
@@ -326,11 +328,207 @@ export function ensureBackend(): Promise<BackendInfo> {
       initPromise = null;
     });
   }
-  return initPromise;
+  // After a wasm crash, no engine call starts before the fresh backend is in place.
+  return crash == null ? initPromise : initPromise.then(async (info) => (await settleCrash(), info));
 }
 
 /** Which backend the engine runs on, the device where known, and whether tfjs fell back. */
 export async function backendInfo(): Promise<BackendInfo> {
   await ensureBackend();
   return collectInfo();
+}
+
+// ---------------------------------------------------------------------------------------------
+// A wasm backend that never stays broken.
+//
+// A wasm kernel fed a shape it does not handle (tfjs-wasm 4.22's AvgPool with a window larger
+// than its input, reached by a 100×100 image in a 224×224 MobileNetV2) writes outside its buffers
+// and traps — `RuntimeError: memory access out of bounds` — sometimes only later, in the next
+// free(). Its heap is then corrupt: every later kernel, even a tensor's dispose(), may trap again,
+// and the cleanup code of the failed call (tf.tidy's scope end, our finally blocks) traps too,
+// leaving tfjs's scope stack half-unwound. So at the FIRST trap we latch: the crashed instance
+// stops running wasm code (kernels fail fast, dispose only forgets its JS bookkeeping, so the
+// failed call's cleanup completes and counts its tensors down), and a fresh wasm instance is
+// registered under the same name. Tensors still alive — the model's weights, the user's images —
+// move to it on first use through tfjs's own lazy move (DataStorage.get → engine.moveData), which
+// copies their bytes out of the old heap with plain JS (HEAPU8.slice) and never calls into it.
+// ---------------------------------------------------------------------------------------------
+
+/** True for the errors a trapped WebAssembly module throws (and emscripten's abort). */
+export function isWasmCrash(e: unknown): boolean {
+  if (e instanceof BackendCrashed) return true;
+  if (typeof WebAssembly !== "undefined" && e instanceof WebAssembly.RuntimeError) return true;
+  const m = e instanceof Error ? e.message : String(e);
+  return /memory access out of bounds|^Aborted\(|unreachable executed|table index is out of bounds/.test(m);
+}
+
+/** The wasm backend crashed; thrown (by cam() & co.) once a fresh backend has replaced it. */
+export class BackendCrashed extends Error {
+  constructor(message: string, readonly cause?: unknown) {
+    super(message);
+    this.name = "BackendCrashed";
+  }
+}
+
+interface WasmBackendLike {
+  disposeData(dataId: object, force?: boolean): boolean;
+  move(dataId: object, values: unknown, shape: number[], dtype: string, refCount: number): void;
+  dispose(): void;
+  dataIdMap: { has(d: object): boolean; delete(d: object): void };
+}
+
+/** Crashed wasm instances (kept readable: live tensors copy their bytes out of them). */
+const deadBackends = new WeakSet<object>();
+const guardedWasm = new WeakSet<object>();
+let kernelsWrapped = false;
+let crash: { kernel: string; message: string; recovery: Promise<void> | null; recovered: boolean; error: string | null } | null = null;
+/** How many times a crashed wasm backend was replaced in this process. */
+let recoveries = 0;
+
+function crashText(): string {
+  return crash ? `RuntimeError: ${crash.message}${crash.kernel ? ` in wasm kernel ${crash.kernel}` : ""}` : "";
+}
+
+/** Marks `backend` dead at its first trap and starts replacing it (once). */
+function latch(backend: object, kernel: string, e: unknown): never {
+  if (!deadBackends.has(backend)) {
+    deadBackends.add(backend);
+    const b = backend as WasmBackendLike;
+    // From now on the old heap is only read (by moves to the new backend), never written or freed.
+    b.disposeData = function (this: WasmBackendLike, dataId: object) {
+      this.dataIdMap.delete(dataId);
+      return true;
+    };
+    b.move = () => {
+      throw new BackendCrashed(`camlab: the wasm backend crashed (${crashText()}); camlab is replacing it — run the cell again`);
+    };
+    b.dispose = () => undefined;
+    crash = { kernel, message: e instanceof Error ? e.message : String(e), recovery: null, recovered: false, error: null };
+    const c = crash;
+    // Replace it as soon as the failed call has unwound (its cleanup runs against the dead instance).
+    c.recovery = new Promise<void>((resolve) => setImmediate(resolve)).then(() => replaceWasmBackend(backend)).then(
+      () => void (c.recovered = true),
+      (err) => void (c.error = describeError(err)),
+    );
+  }
+  throw new BackendCrashed(`camlab: the wasm backend crashed (${crashText()}); camlab is replacing it — run the cell again`, e);
+}
+
+/**
+ * Wraps every wasm kernel so a trap latches the backend (above) and a dead instance runs no more
+ * wasm code. Kernel configs are tfjs's registry values, patched in place as guided.ts does with
+ * gradients; one extra call per kernel (nanoseconds).
+ */
+function guardWasmKernels(): void {
+  if (kernelsWrapped) return;
+  kernelsWrapped = true;
+  for (const k of tf.getKernelsForBackend("wasm")) {
+    const cfg = k as { kernelFunc: tf.KernelFunc; kernelName: string };
+    const run = cfg.kernelFunc;
+    cfg.kernelFunc = (args) => {
+      const backend = args.backend as object;
+      if (deadBackends.has(backend)) {
+        throw new BackendCrashed(`camlab: the wasm backend crashed (${crashText()}); camlab is replacing it — run the cell again`);
+      }
+      try {
+        return run(args);
+      } catch (e) {
+        if (isWasmCrash(e)) latch(backend, cfg.kernelName, e);
+        throw e;
+      }
+    };
+  }
+}
+
+/** Latches the instance's own heap operations (tensor upload, free) too: a trap in free() is the usual second symptom. */
+function guardWasmInstance(): void {
+  if (tf.getBackend() !== "wasm") return;
+  guardWasmKernels();
+  const backend = tf.backend() as unknown as WasmBackendLike;
+  if (guardedWasm.has(backend)) return;
+  guardedWasm.add(backend);
+  const disposeData = backend.disposeData, move = backend.move;
+  backend.disposeData = function (this: WasmBackendLike, dataId: object, force?: boolean) {
+    try {
+      return disposeData.call(this, dataId, force);
+    } catch (e) {
+      if (!isWasmCrash(e)) throw e;
+      this.dataIdMap.delete(dataId);
+      // A dispose must not throw out of tidy's scope end (tfjs would leave the scope on its stack): latch, then report it later.
+      try {
+        latch(this, "free", e);
+      } catch {
+        /* reported by the engine call that awaits the recovery */
+      }
+      return true;
+    }
+  };
+  backend.move = function (this: WasmBackendLike, ...a: Parameters<WasmBackendLike["move"]>) {
+    try {
+      return move.apply(this, a);
+    } catch (e) {
+      if (isWasmCrash(e)) latch(this, "malloc", e);
+      throw e;
+    }
+  };
+}
+
+async function replaceWasmBackend(dead: object): Promise<void> {
+  const engine = tf.engine() as unknown as { registry: Record<string, unknown>; registryFactory: Record<string, { factory: () => unknown; priority: number }> };
+  const entry = engine.registryFactory.wasm;
+  if (entry == null) throw new Error("the wasm backend factory is not registered");
+  const wasActive = tf.getBackend() === "wasm" || engine.registry.wasm === dead;
+  // removeBackend calls the instance's dispose (a no-op once dead) and forgets it; tensors that
+  // still live on it keep a reference and move to the new instance on first use.
+  tf.removeBackend("wasm");
+  tf.registerBackend("wasm", entry.factory as () => tf.KernelBackend, entry.priority);
+  if (wasActive) {
+    const ok = await tf.setBackend("wasm");
+    await tf.ready();
+    if (!ok || tf.getBackend() !== "wasm") throw new Error(`tfjs could not start a new wasm backend (it runs on ${tf.getBackend()})`);
+    guardWasmInstance();
+  }
+  recoveries++;
+  notes.push(`wasm crashed (${crashText()}) and was replaced by a fresh instance (${recoveries} so far); tensors alive then were carried over`);
+}
+
+/**
+ * Waits for a pending wasm replacement; throws "restart the kernel" when it failed. Every engine
+ * entry passes here (ensureBackend), so nothing runs on a dead heap.
+ */
+async function settleCrash(): Promise<void> {
+  if (crash == null) return;
+  await crash.recovery;
+  if (crash.error != null) {
+    throw new BackendCrashed(`camlab: the wasm backend crashed (${crashText()}) and could not be replaced (${crash.error}); restart the kernel`);
+  }
+}
+
+/**
+ * Runs one public engine call: on a wasm crash inside it, waits until the fresh backend is in
+ * place and throws one plain message saying what happened and what to do. `fn` names the call.
+ */
+export async function guardBackend<T>(fn: string, body: () => Promise<T>): Promise<T> {
+  await ensureBackend();
+  await settleCrash();
+  const before = crash;
+  try {
+    return await body();
+  } catch (e) {
+    if (crash != null && (crash !== before || isWasmCrash(e))) {
+      await settleCrash();
+      throw new BackendCrashed(
+        `camlab.${fn}: the wasm backend crashed during this call (${crashText()}: a kernel wrote outside its memory). ` +
+          "camlab replaced it with a fresh wasm backend and carried your tensors and the model weights over; run the call again. " +
+          "The weights were copied out of the crashed memory: if results look wrong, reload the model, or restart the kernel.",
+        e,
+      );
+    }
+    throw e;
+  }
+}
+
+/** Crash bookkeeping for tests and backendInfo: how often wasm was replaced, and the last crash. */
+export function wasmCrashState(): { recoveries: number; lastCrash: string | null } {
+  return { recoveries, lastCrash: crash ? crashText() : null };
 }

@@ -1,32 +1,69 @@
 import * as tf from "@tensorflow/tfjs";
-import type { CamMethod } from "../method";
+import { checkpoint } from "../../engine/work";
+import type { CamContext, CamMethod } from "../method";
+
+/**
+ * The channels Score-CAM scores for one image's activations a [1, h, w, C]: all of them, or with
+ * `channels = k` the k of highest variance over positions (Faster Score-CAM, tf-keras-vis's
+ * `max_N`; chosen per image here, where tf-keras-vis takes the union over the batch).
+ */
+function chosenChannels(a: tf.Tensor4D, channels: number | undefined): tf.Tensor1D | null {
+  const c = a.shape[3];
+  if (channels == null) return null;
+  const { variance } = tf.moments(a, [0, 1, 2]);
+  return tf.topk(variance as tf.Tensor1D, Math.min(channels, c)).indices as tf.Tensor1D;
+}
+
+async function scoreCamWeights(ctx: CamContext): Promise<{ weights: tf.Tensor2D }> {
+  const { activations, input, batchSize, channels } = ctx;
+  const [b, , , c] = activations.shape;
+  const [, H, W] = input.shape;
+  const k = channels == null ? c : Math.min(channels, c);
+  const label = `scorecam ${ctx.layer}: masked inputs`;
+  // First await before any tensor: this runs outside tf.tidy (method.ts).
+  await checkpoint(label, 0, b * k);
+  const rows: tf.Tensor1D[] = [];
+  try {
+    for (let i = 0; i < b; i++) {
+      const held: tf.Tensor[] = [];
+      const parts: tf.Tensor1D[] = [];
+      try {
+        const [masks, image, chosen] = tf.tidy(() => {
+          const a = tf.slice(activations, [i, 0, 0, 0], [1, -1, -1, -1]) as tf.Tensor4D;
+          const idx = chosenChannels(a, channels);
+          const picked = idx ? tf.gather(a, idx, 3) : a;
+          // H^k = s(Up(A^k)): each channel upsampled to the input and min-max scaled to [0, 1].
+          const maps = tf.transpose(picked, [3, 1, 2, 0]) as tf.Tensor4D; // [k, h, w, 1]
+          const up = tf.image.resizeBilinear(maps, [H, W], false, true);
+          const lo = tf.min(up, [1, 2, 3], true), hi = tf.max(up, [1, 2, 3], true);
+          const m = tf.div(tf.sub(up, lo), tf.add(tf.sub(hi, lo), 1e-7));
+          return [m, tf.slice(input, [i, 0, 0, 0], [1, -1, -1, -1]), idx ?? tf.zeros([0])] as tf.Tensor[];
+        });
+        held.push(masks, image, chosen);
+        for (let j = 0; j < k; j += batchSize) {
+          const n = Math.min(batchSize, k - j);
+          parts.push(tf.tidy(() => ctx.scoreInputs(tf.mul(image, tf.slice(masks, [j, 0, 0, 0], [n, -1, -1, -1])) as tf.Tensor4D, i)));
+          // Between batches: progress, a turn of the event loop, and Cancelled if interrupted.
+          await checkpoint(label, i * k + j + n, b * k);
+        }
+        rows.push(tf.tidy(() => {
+          // Eq. 5–6 + Algorithm 1: α^c_k = the target score of X ∘ H^k, softmax-normalised over k.
+          const alpha = tf.softmax(tf.concat(parts)) as tf.Tensor1D;
+          // Faster Score-CAM: the unscored channels weigh 0.
+          return channels == null ? alpha : (tf.scatterND(tf.reshape(chosen, [k, 1]), alpha, [c]) as tf.Tensor1D);
+        }));
+      } finally {
+        for (const t of [...held, ...parts]) t.dispose();
+      }
+    }
+    return { weights: tf.stack(rows) as tf.Tensor2D };
+  } finally {
+    for (const r of rows) r.dispose();
+  }
+}
 
 export const scoreCam: CamMethod = {
   name: "scorecam",
-  paper: "Wang et al., Score-CAM, CVPR Workshops 2020 (arXiv:1910.01279)",
-  weigh: (ctx) => {
-    const { activations, input, batchSize } = ctx;
-    const [b, , , c] = activations.shape;
-    const [, H, W] = input.shape;
-    const rows: tf.Tensor1D[] = [];
-    for (let i = 0; i < b; i++) {
-      const scores = tf.tidy(() => {
-        // H^k = s(Up(A^k)): each channel upsampled to the input and min-max scaled to [0, 1].
-        const maps = tf.transpose(tf.slice(activations, [i, 0, 0, 0], [1, -1, -1, -1]), [3, 1, 2, 0]); // [C, h, w, 1]
-        const up = tf.image.resizeBilinear(maps as tf.Tensor4D, [H, W], false, true);
-        const lo = tf.min(up, [1, 2, 3], true), hi = tf.max(up, [1, 2, 3], true);
-        const masks = tf.div(tf.sub(up, lo), tf.add(tf.sub(hi, lo), 1e-7));
-        const image = tf.slice(input, [i, 0, 0, 0], [1, -1, -1, -1]);
-        const parts: tf.Tensor1D[] = [];
-        for (let k = 0; k < c; k += batchSize) {
-          const n = Math.min(batchSize, c - k);
-          parts.push(tf.tidy(() => ctx.scoreInputs(tf.mul(image, tf.slice(masks, [k, 0, 0, 0], [n, -1, -1, -1])) as tf.Tensor4D, i)));
-        }
-        // Eq. 5–6 + Algorithm 1: α^c_k = the target score of X ∘ H^k, softmax-normalised over k.
-        return tf.softmax(tf.concat(parts)) as tf.Tensor1D;
-      });
-      rows.push(scores);
-    }
-    return { weights: tf.stack(rows) as tf.Tensor2D };
-  },
+  paper: "Wang et al., Score-CAM, CVPR Workshops 2020 (arXiv:1910.01279); Faster Score-CAM as in tf-keras-vis",
+  weigh: scoreCamWeights,
 };
