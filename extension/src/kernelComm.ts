@@ -1,10 +1,37 @@
 // The JupyterLab side of the session channel: one "camlab.session" comm per kernel connection,
 // closed (and every waiting request failed) when the kernel restarts, dies or closes the comm.
+// A cancel travels as a comm_msg on the *control* channel: the kernel handles shell messages one
+// at a time, and the request being cancelled is the one holding the shell; control messages are
+// read at once (the kernel dispatches comm_msg from either channel).
 import type { Kernel, KernelMessage } from "@jupyterlab/services";
 import { SESSION_COMM_TARGET } from "./protocol";
 import { SessionClient, SessionError, utf8Length, type ChannelOpener } from "./session";
 
 type CommData = Parameters<Kernel.IComm["send"]>[0];
+
+function newMessageId(): string {
+  const c = (globalThis as { crypto?: { randomUUID?: () => string } }).crypto;
+  return c?.randomUUID ? c.randomUUID() : `camlab-${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
+}
+
+/** A comm_msg for the control channel (JupyterLab's createMessage types comm_msg as shell only). */
+function controlCommMessage(kernel: Kernel.IKernelConnection, commId: string, data: Record<string, unknown>): KernelMessage.IControlMessage {
+  return {
+    header: {
+      msg_id: newMessageId(),
+      msg_type: "comm_msg",
+      session: kernel.clientId,
+      username: kernel.username,
+      date: new Date().toISOString(),
+      version: "5.3",
+    },
+    parent_header: {},
+    metadata: {},
+    content: { comm_id: commId, data },
+    channel: "control",
+    buffers: [],
+  } as unknown as KernelMessage.IControlMessage;
+}
 
 function toBytes(buffers: KernelMessage.ICommMsgMsg["buffers"]): Uint8Array[] {
   return (buffers ?? []).map((b) =>
@@ -47,6 +74,16 @@ export function kernelChannelOpener(kernel: Kernel.IKernelConnection): ChannelOp
         const data = request as unknown as CommData;
         comm.send(data, undefined, undefined, true);
         return utf8Length(JSON.stringify(request));
+      },
+      cancel(id) {
+        if (closed || comm.isDisposed) throw new SessionError("unavailable", "the camlab.session comm is closed");
+        try {
+          kernel.sendControlMessage(controlCommMessage(kernel, comm.commId, { cancel: id }), false, true);
+        } catch {
+          // No control route (another front end's connection): the shell still gets it, after the
+          // running request — which then replies as it would have; a queued one is cancelled.
+          comm.send({ cancel: id } as unknown as CommData, undefined, undefined, true);
+        }
       },
       close() {
         close("the session client was closed");

@@ -2,7 +2,7 @@
 // that says so, and measurements of each interaction exposed on the DOM for the benchmark.
 import { h } from "./dom";
 import type { OpArgs, OpName, SessionRef } from "./protocol";
-import { describeFailure, SessionError, type Outcome, type SessionClient } from "./session";
+import { describeFailure, SessionError, type ClientEvent, type Outcome, type RequestOptions, type SessionClient } from "./session";
 
 /** Where a renderer finds the session client of its notebook's kernel. */
 export interface LiveLink {
@@ -29,6 +29,9 @@ export class LiveBinding {
   private client: SessionClient | null = null;
   private stateValue: LiveState = "static";
   private readonly listeners: Array<(s: LiveState) => void> = [];
+  /** Stops hearing the client's events (evictions, a restarted kernel). */
+  private unlisten: (() => void) | null = null;
+  private liveText = "";
 
   constructor(
     readonly ref: SessionRef | null,
@@ -78,14 +81,41 @@ export class LiveBinding {
     if (verdict.live) {
       this.client = client;
       const where = verdict.info.device ? `${verdict.info.backend}, ${verdict.info.device}` : verdict.info.backend;
-      this.setState("live", `Live data from the kernel (backend: ${where}).`);
+      this.liveText = `Live data from the kernel (backend: ${where}).`;
+      this.listen(client);
+      this.setState("live", this.liveText);
     } else {
       this.fail(verdict.code, verdict.reason);
     }
   }
 
+  /**
+   * Turns the state as soon as the kernel says so, not on the next click: an eviction of this
+   * handle means "recompute", a closed channel (restart, dead kernel) means live data is gone.
+   */
+  private listen(client: SessionClient): void {
+    this.unlisten?.();
+    this.unlisten = client.onEvent((e: ClientEvent) => {
+      if (!this.ref || this.client !== client) return;
+      if (e.kind === "evicted") {
+        if (e.kernelInstance === this.ref.kernelInstance && e.handles.includes(this.ref.handle)) {
+          this.fail("evicted", `the kernel evicted this output's tensors to stay within its memory budget — re-run the cell to recompute`);
+        }
+      } else {
+        this.fail("unavailable", /restart/.test(e.reason) ? "the kernel was restarted since this output was made — re-run the cell" : e.reason);
+      }
+    });
+  }
+
+  /** Stops listening to the kernel (the widget is gone). */
+  dispose(): void {
+    this.unlisten?.();
+    this.unlisten = null;
+    this.client = null;
+  }
+
   /** Runs one operation for this display; on failure updates the note and rethrows. */
-  async call<K extends OpName>(op: K, args: OpArgs[K]): Promise<Outcome<K>> {
+  async call<K extends OpName>(op: K, args: OpArgs[K], options: RequestOptions = {}): Promise<Outcome<K>> {
     if (!this.client || !this.ref || !this.isLive) {
       throw new SessionError("unavailable", "live data is unavailable for this output");
     }
@@ -98,15 +128,32 @@ export class LiveBinding {
       throw new SessionError(verdict.code, verdict.reason);
     }
     try {
-      return await client.request(this.ref.handle, op, args);
+      const out = await client.request(this.ref.handle, op, args, options);
+      // A success answers for the session: an earlier request's failure banner is stale now.
+      this.clearBanner();
+      return out;
     } catch (e) {
       const err = e instanceof SessionError ? e : new SessionError("failed", e instanceof Error ? e.message : String(e));
-      this.fail(err.code, describeFailure(err), true);
+      if (err.code === "cancelled") {
+        // Asked for by the person: the widget says so where it was cancelled, not as a failure.
+        this.clearBanner();
+      } else {
+        this.fail(err.code, describeFailure(err), true);
+      }
       throw err;
     }
   }
 
+  /** Back to the plain live note (the state itself stays "live": listeners are not called). */
+  private clearBanner(): void {
+    if (this.isLive && this.note.node.dataset.kind !== "live") this.note.set("live", this.liveText);
+  }
+
   private fail(code: SessionError["code"], reason: string, duringCall = false): void {
+    if (code === "evicted" || code === "unavailable" || code === "unknown_handle") {
+      this.unlisten?.();
+      this.unlisten = null;
+    }
     if (code === "evicted") {
       this.client = null;
       this.setState("recompute", `Recompute needed: ${reason}. The snapshot stays visible.`);

@@ -21,6 +21,10 @@ export type {
   SessionErrorCode,
   SessionReply,
   SessionRequest,
+  CancelMessage,
+  ProgressMessage,
+  SessionEventMessage,
+  WorkProgress,
 } from "camlab-protocol";
 
 type Contract = typeof import("camlab-protocol");

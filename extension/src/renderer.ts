@@ -66,6 +66,7 @@ const heatmapView: View<HeatmapPayload> = {
 
 export class CamlabRenderer<P> extends Widget implements IRenderMime.IRenderer {
   private content: Disposable | null = null;
+  private binding: LiveBinding | null = null;
 
   constructor(
     private readonly mimeType: string,
@@ -81,6 +82,8 @@ export class CamlabRenderer<P> extends Widget implements IRenderMime.IRenderer {
   async renderModel(model: IRenderMime.IMimeModel): Promise<void> {
     this.content?.dispose?.();
     this.content = null;
+    this.binding?.dispose();
+    this.binding = null;
     clear(this.node);
     const note = new StatusNote();
     this.node.appendChild(note.node);
@@ -92,6 +95,7 @@ export class CamlabRenderer<P> extends Widget implements IRenderMime.IRenderer {
       return;
     }
     const binding = new LiveBinding(this.view.session(checked.payload), this.link, note, this.node);
+    this.binding = binding;
     try {
       const content = this.view.build(checked.payload, binding, meter);
       this.content = content;
@@ -109,6 +113,8 @@ export class CamlabRenderer<P> extends Widget implements IRenderMime.IRenderer {
     if (this.isDisposed) return;
     this.content?.dispose?.();
     this.content = null;
+    this.binding?.dispose();
+    this.binding = null;
     super.dispose();
   }
 }
