@@ -4,6 +4,7 @@
 import { blendInto } from "../blend";
 import type { Lut } from "../colormaps";
 import { h } from "../dom";
+import { WorkIndicator } from "../progress";
 import { dequantize, type QuantizedMap } from "../quantized";
 import { upsampleBilinear } from "../upsample";
 
@@ -31,6 +32,8 @@ export class CamPane {
   readonly canvas: HTMLCanvasElement;
   readonly header = h("div", { cls: "camlab-pane-header" });
   private readonly caption = h("div", { cls: "camlab-caption", testid: "camlab-heatmap-caption" });
+  /** Spinner, progress and Cancel while the kernel computes this pane's next CAM. */
+  readonly work = new WorkIndicator();
   private values: Float32Array | null = null;
   choice: CamChoice;
 
@@ -44,7 +47,7 @@ export class CamPane {
     this.canvas = h("canvas", { cls: "camlab-heatmap-canvas", testid: "camlab-heatmap-canvas", data: { pane: name } });
     this.canvas.width = image.width;
     this.canvas.height = image.height;
-    this.node = h("div", { cls: "camlab-pane", testid: "camlab-heatmap-pane", data: { pane: name } }, [this.header, this.canvas, this.caption]);
+    this.node = h("div", { cls: "camlab-pane", testid: "camlab-heatmap-pane", data: { pane: name } }, [this.header, this.canvas, this.work.node, this.caption]);
     this.setCam(choice, cam);
   }
 

@@ -7,6 +7,7 @@ import { colormap, COLORMAP_NAMES, isColormapName, type ColormapName } from "../
 import { clear, h, labelled, select } from "../dom";
 import type { InteractionMeter, LiveBinding } from "../live";
 import { decodeBase64, fromBuffer, fromSnapshot, type QuantizedMap } from "../quantized";
+import { SessionError } from "../session";
 import { CamPane, type CamChoice, type InputImage } from "./CamPane";
 import { composeSideBySide, downloadCanvas, pngFileName } from "./exportPng";
 
@@ -24,6 +25,9 @@ export class HeatmapOverlay {
   private cmap: ColormapName = "jet";
   private active: CamPane;
   private readonly snapshotCam: QuantizedMap;
+  /** The layers a CAM can use for this model and input, asked of the kernel once live (null: not yet). */
+  private camLayers: string[] | null = null;
+  private askedLayers = false;
 
   constructor(
     private readonly payload: HeatmapPayload,
@@ -61,7 +65,25 @@ export class HeatmapOverlay {
     this.renderClassList();
     this.redrawAll();
     // Selectors that need the kernel are enabled only while live data is available.
-    binding.onChange(() => this.panes.forEach((p) => this.renderPaneHeader(p)));
+    binding.onChange((state) => {
+      this.panes.forEach((p) => this.renderPaneHeader(p));
+      if (state === "live") void this.askUsableLayers();
+    });
+  }
+
+  /** The layer menu offers what works for this input: the kernel probes the model once. */
+  private async askUsableLayers(): Promise<void> {
+    if (this.askedLayers) return;
+    this.askedLayers = true;
+    try {
+      const out = await this.binding.call("layers.usable", {});
+      if (!Array.isArray(out.result.camLayers) || out.result.camLayers.length === 0) return;
+      this.camLayers = out.result.camLayers;
+      this.node.dataset.layerSource = "kernel";
+      this.panes.forEach((p) => this.renderPaneHeader(p));
+    } catch {
+      this.askedLayers = false; // an older kernel, or a busy one: the payload's list stays; ask again when live next
+    }
   }
 
   private labelOf(classIndex: number): string {
@@ -88,7 +110,8 @@ export class HeatmapOverlay {
     clear(pane.header);
     const c = pane.choice;
     const methods = this.payload.methods.includes(c.method) ? this.payload.methods : [c.method, ...this.payload.methods];
-    const layers = this.payload.layers.includes(c.layer) ? this.payload.layers : [c.layer, ...this.payload.layers];
+    const offered = this.camLayers ?? this.payload.layers;
+    const layers = offered.includes(c.layer) ? offered : [c.layer, ...offered];
     const method = select("camlab-method", "CAM method", methods.map((m) => [m, m] as const), c.method);
     const layer = select("camlab-cam-layer", "CAM layer", layers.map((l) => [l, l] as const), c.layer);
     const classes = this.payload.predictions.map((p) => [String(p.index), `${p.label} (${p.index})`] as const);
@@ -130,9 +153,15 @@ export class HeatmapOverlay {
       this.renderPaneHeader(pane); // put the selectors back to what is shown
       return;
     }
+    const signal = pane.work.start(`${choice.method} · ${choice.layer} · class ${choice.classIndex}: waiting for the kernel…`);
     pane.node.classList.add("camlab-busy");
+    pane.node.dataset.busy = "true";
     try {
-      const out = await this.binding.call("cam.compute", { method: choice.method, layer: choice.layer, classIndex: choice.classIndex });
+      const out = await this.binding.call(
+        "cam.compute",
+        { method: choice.method, layer: choice.layer, classIndex: choice.classIndex },
+        { signal, onProgress: (p) => pane.work.progress(p) },
+      );
       interaction.add(out);
       if (!interaction.current) return;
       const buf = out.buffers[0];
@@ -145,11 +174,23 @@ export class HeatmapOverlay {
       this.renderPaneHeader(pane);
       this.renderClassList();
     } catch (e) {
+      if (e instanceof SessionError && e.code === "cancelled") {
+        const at = Number(pane.work.node.dataset.cancelledAt);
+        if (Number.isFinite(at)) this.node.dataset.lastCancelMs = (performance.now() - at).toFixed(0);
+        if (!interaction.current) return;
+        this.showHint(`Cancelled ${choice.method} on ${choice.layer}; the pane still shows ${pane.choice.method} on ${pane.choice.layer}.`);
+        this.renderPaneHeader(pane);
+        return;
+      }
       if (!interaction.current) return;
       this.showHint(`Could not compute that CAM: ${e instanceof Error ? e.message : String(e)}`);
       this.renderPaneHeader(pane);
     } finally {
-      pane.node.classList.remove("camlab-busy");
+      pane.work.stop(signal);
+      if (!pane.work.active) {
+        pane.node.classList.remove("camlab-busy");
+        pane.node.dataset.busy = "false";
+      }
     }
   }
 

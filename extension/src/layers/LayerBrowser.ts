@@ -19,6 +19,9 @@ export class LayerBrowser {
   private readonly badges: Map<string, HealthBadge>;
   private selected: string | null = null;
   private activations: ActivationBrowser | null = null;
+  /** Layers with activations for the bound input, asked of the kernel once live (null: not known). */
+  private withActivations: Set<string> | null = null;
+  private askedUsable = false;
 
   constructor(
     private readonly payload: LayersPayload,
@@ -40,12 +43,37 @@ export class LayerBrowser {
     this.list.addEventListener("keydown", (e) => this.onKey(e));
     this.renderList();
     this.showDetail(null);
+    binding.onChange((state) => {
+      if (state === "live") void this.askUsableLayers();
+    });
+  }
+
+  /** Which layers ran for the bound input (the others have no activations to browse). */
+  private async askUsableLayers(): Promise<void> {
+    if (this.askedUsable) return;
+    this.askedUsable = true;
+    try {
+      const out = await this.binding.call("layers.usable", {});
+      if (!Array.isArray(out.result.activationLayers) || out.result.activationLayers.length === 0) return; // a model-only display
+      this.withActivations = new Set(out.result.activationLayers);
+      this.node.dataset.layerSource = "kernel";
+      this.renderList();
+    } catch {
+      this.askedUsable = false;
+    }
   }
 
   private renderList(): void {
     const shown = filterLayers(this.payload.layers, this.search.value);
     clear(this.list);
-    for (const layer of shown) this.list.appendChild(this.item(layer));
+    for (const layer of shown) {
+      const li = this.item(layer);
+      if (this.withActivations && !this.withActivations.has(layer.name)) {
+        li.dataset.hasActivations = "false";
+        li.classList.add("camlab-layer-item--no-activations");
+      }
+      this.list.appendChild(li);
+    }
     this.count.textContent = `${shown.length} of ${this.payload.layers.length}`;
   }
 
@@ -125,6 +153,10 @@ export class LayerBrowser {
     const shape = layer.outputShape;
     if (!layer.spatial || shape.length !== 3 || shape.some((d) => d === null)) {
       area.appendChild(h("div", { cls: "camlab-hint", testid: "camlab-activations-hint", text: `This layer's output ${formatShape(shape)} has no spatial channels to browse; pick a convolutional layer.` }));
+      return;
+    }
+    if (this.withActivations && !this.withActivations.has(name)) {
+      area.appendChild(h("div", { cls: "camlab-hint", testid: "camlab-activations-hint", text: `${name} does not run for this input, so it has no activations to show.` }));
       return;
     }
     if (!this.binding.isLive) {
