@@ -1,0 +1,171 @@
+// The input contract: every bad input is refused with a message naming what was given, what the
+// model takes and the fix, before the model runs, leaving tf.memory() as it was.
+import { after, before, describe, it } from "node:test";
+import * as assert from "node:assert/strict";
+import * as tf from "@tensorflow/tfjs";
+import { checkInputShape, checkModelInput, ensureBackend, MAX_INPUT_BYTES } from "../../src/engine";
+import { cam, guidedBackprop } from "../../src/cam";
+import { gradientHealth, FeatureExtractor } from "../../src/hooks";
+import { deletionCurve, confidenceChange } from "../../src/metrics";
+import { loadMobileNetV2, type PretrainedModel } from "../../src/models";
+import { smallSequential } from "./fixtures";
+
+/** Counts the model's runs: none may happen for a refused input. */
+function countRuns(model: tf.LayersModel): { runs: number; restore(): void } {
+  const original = model.apply.bind(model);
+  const counter = { runs: 0, restore: () => void (model.apply = original) };
+  model.apply = ((...a: Parameters<tf.LayersModel["apply"]>) => {
+    counter.runs++;
+    return original(...a);
+  }) as tf.LayersModel["apply"];
+  return counter;
+}
+
+/** A tensor-shaped stand-in for shapes too big to allocate: the shape check reads only shape/dtype. */
+function fakeTensor(shape: number[], dtype: tf.DataType = "float32"): tf.Tensor {
+  const t = Object.create(tf.Tensor.prototype) as tf.Tensor & { isDisposedInternal: boolean };
+  Object.assign(t, { shape, dtype, size: shape.reduce((a, b) => a * b, 1), isDisposedInternal: false });
+  return t;
+}
+
+describe("input contract (engine/inputContract.ts)", () => {
+  let net: PretrainedModel<tf.LayersModel>;
+  before(async () => {
+    await ensureBackend();
+    net = await loadMobileNetV2();
+  });
+  after(() => net.model.dispose());
+
+  it("the four inputs of issue 11 on MobileNetV2: clear errors, no model run, no tensors left", async () => {
+    const cases: [string, () => tf.Tensor, RegExp][] = [
+      ["zeros 100×100", () => tf.zeros([1, 100, 100, 3]),
+        /camlab\.cam: input has shape \[1, 100, 100, 3\] but this model takes \[batch, 224, 224, 3\]; resize with tf\.image\.resizeBilinear\(x, \[224, 224\]\) or use net\.preprocess\(img\)$/],
+      ["raw 2000×2000 image", () => tf.fill([2000, 2000, 3], 128, "int32"),
+        /camlab\.cam: input has shape \[1, 2000, 2000, 3\] \(given as \[2000, 2000, 3\]\) but this model takes \[batch, 224, 224, 3\]; this looks like a raw 0–255 image \(int32, as loadImage gives\): use net\.preprocess\(img\)/],
+      ["NaN", () => tf.fill([1, 224, 224, 3], NaN),
+        /camlab\.cam: input has 150528 non-finite values \(NaN or ±Inf\) of 150528, the first at \[0, 0, 0, 0\]; the model takes finite numbers/],
+      ["rank 3, wrong size", () => tf.zeros([100, 100, 3]),
+        /camlab\.cam: input has shape \[1, 100, 100, 3\] \(given as \[100, 100, 3\]\) but this model takes \[batch, 224, 224, 3\]/],
+      ["rank 2", () => tf.zeros([224, 224]),
+        /input has shape \[224, 224\] \(rank 2\) but this model takes \[batch, 224, 224, 3\] \(rank 4, or 3 for one example\); a grey image \[h, w\] needs a channel axis too/],
+      ["grey", () => tf.zeros([1, 224, 224, 1]), /takes \[batch, 224, 224, 3\]; repeat the grey channel: tf\.tile\(x, \[1, 1, 1, 3\]\)/],
+      ["RGBA", () => tf.zeros([1, 224, 224, 4]), /drop the alpha channel/],
+      ["empty batch", () => tf.zeros([0, 224, 224, 3]), /holds no values/],
+    ];
+    for (const [name, make, expected] of cases) {
+      const x = make();
+      const n0 = tf.memory().numTensors;
+      const spy = countRuns(net.model);
+      try {
+        await assert.rejects(cam(net.model, x), expected, name);
+        assert.equal(spy.runs, 0, `${name}: the model must not run`);
+      } finally {
+        spy.restore();
+      }
+      assert.equal(tf.memory().numTensors, n0, `${name}: tensors left`);
+      x.dispose();
+    }
+  });
+
+  it("a single image gets the batch axis; int32 is cast; the same map as the float batch", async () => {
+    const img = tf.randomUniform([224, 224, 3], 0, 1, "float32", 3);
+    const batch = tf.expandDims(img, 0);
+    const n0 = tf.memory().numTensors;
+    const a = await cam(net.model, img, { target: 2 });
+    const b = await cam(net.model, batch, { target: 2 });
+    const [ra, rb] = [await a.raw.data(), await b.raw.data()];
+    assert.deepEqual(Array.from(ra), Array.from(rb));
+    a.dispose();
+    b.dispose();
+    assert.equal(tf.memory().numTensors, n0);
+    const ints = tf.fill([8, 8, 3], 2, "int32");
+    const x = checkInputShape(smallSequential(4, 8), ints, "test");
+    assert.equal(x.dtype, "float32");
+    assert.deepEqual(x.shape, [1, 8, 8, 3]);
+    x.dispose();
+    ints.dispose();
+    img.dispose();
+    batch.dispose();
+  });
+
+  it("one Inf: the count and the first position are right (vs a count on the host)", async () => {
+    const values = new Float32Array(2 * 8 * 8 * 3).map((_, i) => i / 100);
+    const bad = [2 * 8 * 3 + 5 * 3 + 1, 200, 300]; // [0, 2, 5, 1] first in row-major order
+    values[bad[1]] = Infinity;
+    values[bad[0]] = -Infinity;
+    values[bad[2]] = NaN;
+    const x = tf.tensor4d(values, [2, 8, 8, 3]);
+    const model = smallSequential(4, 8);
+    const n0 = tf.memory().numTensors;
+    const hostCount = values.filter((v) => !Number.isFinite(v)).length;
+    await assert.rejects(checkModelInput(model, x, "cam"), new RegExp(`input has ${hostCount} non-finite values \\(NaN or ±Inf\\) of ${values.length}, the first at \\[0, 2, 5, 1\\]`));
+    // A value as large as float32 allows is finite: Σ x·0 does not overflow.
+    const big = tf.fill([1, 8, 8, 3], 3e38);
+    const ok = await checkModelInput(model, big, "cam");
+    assert.equal(ok, big, "a float32 batch that fits is passed through as is");
+    assert.equal(tf.memory().numTensors, n0 + 1);
+    big.dispose();
+    x.dispose();
+    model.dispose();
+  });
+
+  it("every entry that runs a model refuses a NaN input before running it", async () => {
+    const model = smallSequential(4, 12);
+    const x = tf.fill([1, 12, 12, 3], NaN);
+    const heat = tf.zeros([1, 12, 12]);
+    const n0 = tf.memory().numTensors;
+    const spy = countRuns(model);
+    try {
+      await assert.rejects(cam(model, x), /camlab\.cam: input has 432 non-finite/);
+      await assert.rejects(cam(model, x, { method: "scorecam" }), /camlab\.cam: input has 432 non-finite/);
+      await assert.rejects(guidedBackprop(model, x), /camlab\.guidedBackprop: input has 432 non-finite/);
+      await assert.rejects(gradientHealth(model, x), /camlab\.gradientHealth: input has 432 non-finite/);
+      await assert.rejects(deletionCurve(model, x, heat), /camlab\.deletionCurve: input has 432 non-finite/);
+      await assert.rejects(confidenceChange(model, x, heat), /camlab\.confidenceChange: input has 432 non-finite/);
+      assert.equal(spy.runs, 0);
+    } finally {
+      spy.restore();
+    }
+    // Metrics take batches: a single image is refused with the fix.
+    const single = tf.zeros([12, 12, 3]);
+    await assert.rejects(deletionCurve(model, single, heat), /input has shape \[12, 12, 3\] \(rank 3\) but this model takes \[batch, 12, 12, 3\] \(rank 4\); add the batch axis: x\.expandDims\(0\)/);
+    // FeatureExtractor.extract is synchronous: shape checked, values not (documented).
+    const fx = new FeatureExtractor(model, "conv1");
+    const narrow = tf.zeros([1, 10, 12, 3]);
+    assert.throws(() => fx.extract(narrow), /FeatureExtractor\.extract: input has shape \[1, 10, 12, 3\] but this model takes \[batch, 12, 12, 3\]/);
+    fx.dispose();
+    narrow.dispose();
+    single.dispose();
+    assert.equal(tf.memory().numTensors, n0);
+    x.dispose();
+    heat.dispose();
+    model.dispose();
+  });
+
+  it("a batch above MAX_INPUT_BYTES is refused with the batch size that fits; non-tensors and disposed tensors too", async () => {
+    const model = smallSequential(4, 224);
+    const perImage = 224 * 224 * 3 * 4;
+    const fits = Math.floor(MAX_INPUT_BYTES / perImage);
+    assert.throws(() => checkInputShape(model, fakeTensor([fits + 1, 224, 224, 3]), "cam"), new RegExp(`one call takes at most 256 MiB \\(camlab\\.MAX_INPUT_BYTES.*Split it into batches of at most ${fits}: tf\\.split\\(x, 2\\)`));
+    assert.doesNotThrow(() => checkInputShape(model, fakeTensor([fits, 224, 224, 3]), "cam"));
+    await assert.rejects(cam(model, [[1, 2]] as unknown as tf.Tensor), /camlab\.cam: input must be a tf\.Tensor shaped \[batch, 224, 224, 3\], got a JavaScript array of length 1/);
+    const gone = tf.zeros([1, 224, 224, 3]);
+    gone.dispose();
+    await assert.rejects(cam(model, gone), /the input tensor was already disposed \(shape \[1, 224, 224, 3\]\)/);
+    await assert.rejects(cam({ model } as never, gone), /an object with a `model` field \(a PretrainedModel\? pass net\.model\)/);
+    model.dispose();
+  });
+
+  it("sequence models [batch, time, features]: a [time, features] input gets the batch axis; wrong steps are named", async () => {
+    const model = tf.sequential({ layers: [tf.layers.conv1d({ inputShape: [20, 2], filters: 3, kernelSize: 3, padding: "same" }), tf.layers.globalAveragePooling1d({}), tf.layers.dense({ units: 2 })] });
+    const seq = tf.zeros([20, 2]);
+    const x = checkInputShape(model, seq, "cam");
+    assert.deepEqual(x.shape, [1, 20, 2]);
+    x.dispose();
+    const short = tf.zeros([1, 15, 2]);
+    assert.throws(() => checkInputShape(model, short, "cam"), /input has shape \[1, 15, 2\] but this model takes \[batch, 20, 2\]; the model takes sequences of exactly 20 steps: pad or crop the time axis/);
+    seq.dispose();
+    short.dispose();
+    model.dispose();
+  });
+});
