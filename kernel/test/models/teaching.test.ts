@@ -3,7 +3,7 @@
 import { before, describe, it } from "node:test";
 import * as assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { ensureBackend } from "../../src/engine";
+import { Cancelled, ensureBackend, runWork, type Progress } from "../../src/engine";
 import { cam } from "../../src/cam";
 import { accuracy, buildMnistCnn, buildShapesClassifier, trainClassifier } from "../../src/models";
 import { loadMnist, makeShapes } from "../../src/data";
@@ -53,6 +53,29 @@ describe("teaching models", () => {
     assert.deepEqual(r.heatmap.shape, [4, 28, 28]);
     r.dispose();
     d.dispose();
+    model.dispose();
+  });
+
+  it("trainClassifier reports progress per batch and stops at the batch running when cancelled", async () => {
+    const data = makeShapes({ count: 64, seed: 3 });
+    const model = buildShapesClassifier();
+    const controller = new AbortController();
+    const reports: Progress[] = [];
+    await assert.rejects(
+      runWork({ signal: controller.signal, progressIntervalMs: 0, onProgress: (p) => {
+        reports.push(p);
+        if (p.done === 2) controller.abort();
+      } }, () => trainClassifier(model, data.images, data.labels, { epochs: 3, batchSize: 16 })),
+      (e: unknown) => e instanceof Cancelled && /trainClassifier: batches \(2 of 12 done\)/.test((e as Error).message),
+    );
+    assert.deepEqual(reports.map((p) => p.done), [1, 2]);
+    assert.ok(reports.every((p) => p.total === 12));
+    // A cancelled cell never starts the synchronous loaders either.
+    assert.throws(() => runWork({ signal: controller.signal }, () => makeShapes({ count: 8 })), /interrupted during makeShapes \(0 of 8 images made\)/);
+    const out = model.predict(data.images) as tf.Tensor;
+    assert.deepEqual(out.shape, [64, 3]);
+    out.dispose();
+    data.dispose();
     model.dispose();
   });
 });
