@@ -39,12 +39,13 @@ describe("session residency", () => {
       assert.deepEqual(counter.reads.map((r) => r.bytes).sort((a, b) => a - b), [8, packed(144)], counter.describe());
       counter.reset();
 
-      // A CAM for a class: the model's scores and top-k (a few numbers) plus the 4×4 map.
+      // A CAM for a class: the model's scores and top-k (a few numbers) plus the 4×4 map, and the
+      // input contract's one-number "all values finite" probe (engine/inputContract.ts).
       const camReply = await session.dispatch("cam.compute", h, { method: "gradcam", layer: "conv3", classIndex: 1 });
       assert.equal((camReply.buffers[0] as Uint8Array).length, 16);
       const activationBytes = 4 * 4 * 8 * 4;
       assert.ok(counter.reads.every((r) => r.bytes < activationBytes), `no activation-sized read: ${counter.describe()}`);
-      assert.ok(counter.bytes <= 4 * 4 + 4 + 4 + 8 + packed(16), `${counter.bytes} bytes read: ${counter.describe()}`);
+      assert.ok(counter.bytes <= 4 * 4 + 4 + 4 + 8 + packed(16) + 4, `${counter.bytes} bytes read: ${counter.describe()}`);
       counter.reset();
 
       // The same class again, and the cached predictions: nothing leaves the backend.
