@@ -8,6 +8,7 @@ import type { AnyModel } from "../engine/model";
 import type { SessionRef } from "../protocol";
 import type { BindOptions, BoundModel } from "../session/bound";
 import { currentSession } from "../session/session";
+import { guardBackend } from "../engine/backend";
 import { batchOfOne } from "./image";
 
 export abstract class CamlabView<P extends { session: SessionRef | null }> {
@@ -55,6 +56,17 @@ export function sessionRef(handle: string): SessionRef {
  * model. When building fails the entry is freed at once: a failed display leaves nothing resident.
  */
 export async function buildBoundView<V>(
+  fn: string,
+  model: AnyModel,
+  input: tf.Tensor | null,
+  options: BindOptions,
+  build: (bound: BoundModel, ref: SessionRef) => Promise<V>,
+): Promise<V> {
+  // At the engine boundary: a wasm crash while building gets the fresh backend and one plain message.
+  return guardBackend(fn, () => bindAndBuild(fn, model, input, options, build));
+}
+
+async function bindAndBuild<V>(
   fn: string,
   model: AnyModel,
   input: tf.Tensor | null,
