@@ -1,11 +1,13 @@
 #!/usr/bin/env node
 // Benchmark of the camlab engine on the real MobileNetV2 (nsfwjs's Keras model, 224×224, the
 // bundled cat photo): forward, Grad-CAM, Score-CAM and a full backward to the input with a
-// backward hook, median of several runs, on every backend present. When /usr/bin/python3 can
+// backward hook, median of several runs, on every backend present; the cost of the input check
+// (engine/inputContract.ts) next to one Grad-CAM; how fast a Score-CAM at out_relu stops after
+// abort() (median of 3; --no-cancel to skip). When /usr/bin/python3 can
 // import torch, the same network (same topology and weights, exported here) runs in PyTorch in
 // the same process tree: numbers are checked to agree and timings are printed as ratios.
 //
-//   node scripts/bench-engine.mjs [--runs 7] [--backends wasm,cpu] [--scorecam-runs 1] [--no-torch]
+//   node scripts/bench-engine.mjs [--runs 7] [--backends wasm,cpu] [--scorecam-runs 1] [--no-torch] [--no-cancel]
 //
 // Needs the kernel built (npm run build -w kernel).
 import { createRequire } from "node:module";
@@ -62,6 +64,12 @@ async function benchBackend(name, net, image) {
     y.dispose();
   }, runs);
   r.gradcam = await time(async () => (await camlab.cam(net.model, x, { layer: CAM_LAYER })).dispose(), runs);
+  // What every engine call adds before the model runs: shape/dtype checks and the finite test (Σ x·0, one 4-byte read).
+  r.inputCheck = await time(async () => {
+    const y = await camlab.checkModelInput(net.model, x, "bench");
+    if (y !== x) y.dispose();
+  }, Math.max(runs, 20));
+  if (!args.includes("--no-cancel") && name !== "cpu") r.cancel = await cancelLatency(net, x);
   // Full backward to the input with a backward hook capturing dL/d(out_relu) on the way.
   const layer = camlab.findLayer(net.model, CAM_LAYER);
   r.backwardHook = await time(async () => {
@@ -90,6 +98,39 @@ async function benchBackend(name, net, image) {
   r.input = await x.data();
   x.dispose();
   return r;
+}
+
+/**
+ * Time from abort() to the rejection of a Score-CAM at out_relu (1280 channels, batches of 32
+ * masked inputs), median of 3. The abort is due halfway through the second batch, as an interrupt
+ * lands at any moment; while a batch runs, JavaScript does not (wasm blocks the thread), so the
+ * work stops at the next checkpoint: the latency is what is left of the batch, at most one batch.
+ */
+async function cancelLatency(net, x) {
+  const ms = [], batches = [];
+  for (let i = 0; i < 3; i++) {
+    const controller = new AbortController();
+    let due = 0;
+    const t0 = performance.now();
+    const work = camlab.runWork({ signal: controller.signal, progressIntervalMs: 0, onProgress: (p) => {
+      if (p.done > 0 && !due) {
+        const batch = performance.now() - t0; // the first batch, with the gradient pass before it
+        batches.push(batch);
+        due = performance.now() + batch / 2;
+        setTimeout(() => controller.abort(), batch / 2);
+      }
+    } }, () => camlab.cam(net.model, x, { method: "scorecam", layer: CAM_LAYER, batchSize: 32 }));
+    const n0 = tf.memory().numTensors;
+    try {
+      (await work).dispose();
+      throw new Error("Score-CAM was not cancelled");
+    } catch (e) {
+      if (!(e instanceof camlab.Cancelled)) throw e;
+      ms.push(performance.now() - due);
+    }
+    if (tf.memory().numTensors !== n0) throw new Error(`cancelled Score-CAM left ${tf.memory().numTensors - n0} tensors`);
+  }
+  return { ms: median(ms), all: ms, batch: median(batches) };
 }
 
 function torchAvailable() {
@@ -183,6 +224,12 @@ async function main() {
   for (const [i, r] of rows.entries()) {
     console.log("  " + r.map((c, j) => c.padEnd(widths[j])).join("  "));
     if (i === 0) console.log("  " + widths.map((w) => "-".repeat(w)).join("  "));
+  }
+  console.log("");
+  for (const b of backends) {
+    const r = results[b];
+    console.log(`${b}: input check: ${r.inputCheck.toFixed(2)} ms = ${((100 * r.inputCheck) / r.gradcam).toFixed(2)}% of a Grad-CAM (${fmt(r.gradcam)})`);
+    if (r.cancel != null) console.log(`${b}: Score-CAM (${CAM_LAYER}, 1280 channels, batches of 32) stops ${fmt(r.cancel.ms)} after abort() (median of 3: ${r.cancel.all.map((m) => m.toFixed(0)).join(", ")} ms; one batch ≈ ${fmt(r.cancel.batch)}, abort due halfway through the second)`);
   }
   if (torch) {
     console.log(`\nSame network in PyTorch (compared with camlab on ${backends[0]}): logits agree to ${torch.logitsErr.toExponential(1)} (relative), Grad-CAM raw map to ${torch.camErr.toExponential(1)} (${torch.camErrFull.toExponential(1)} with the full backward).`);
