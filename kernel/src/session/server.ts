@@ -76,6 +76,12 @@ export class RequestServer {
     return false;
   }
 
+  /** Aborts every running request (e.g. on a kernel interrupt); returns how many. */
+  cancelAll(reason = "interrupted"): number {
+    for (const c of this.running.values()) c.abort(reason);
+    return this.running.size;
+  }
+
   private async serve(channel: ReplyChannel, data: unknown): Promise<void> {
     const id = requestIdOf(data);
     let reply: SessionReply;

@@ -139,6 +139,38 @@ describe("session: cancel, events, handles", () => {
     assert.ok(tf.memory().numTensors <= n0, "nothing kept beyond the bound entry");
   });
 
+  it("a real Score-CAM request reports its masked inputs and stops on cancel, leaving no tensor or hook", async () => {
+    const session = new Session(64 * 1024 * 1024, "scorecam");
+    const handle = session.bind(model, x);
+    await session.dispatch("predictions.topk", handle, { k: 1 }); // warm the bound entry's caches
+    const n0 = tf.memory().numTensors;
+    const { sent, channel } = recorder();
+    const full = session.server.handle(channel, { id: "s0", op: "cam.compute", handle, args: { method: "scorecam", layer: "conv3", classIndex: 2 } });
+    await full;
+    const progress = sent.filter((m): m is ProgressMessage => "progress" in m && m.id === "s0");
+    assert.ok(progress.length >= 1, "Score-CAM reports progress");
+    assert.match(progress[0].progress.label, /scorecam conv3/);
+    assert.equal(progress[progress.length - 1].progress.done, progress[progress.length - 1].progress.total);
+    assert.equal((sent[sent.length - 1] as SessionReply).ok, true);
+
+    // Cancel from inside the work: as soon as its first progress message goes out.
+    const seen: Message[] = [];
+    const cancelling = {
+      send: (d: unknown) => {
+        seen.push(d as Message);
+        if ("progress" in (d as object)) session.server.cancel("s1");
+      },
+    };
+    await session.server.handle(cancelling, { id: "s1", op: "cam.compute", handle, args: { method: "scorecam", layer: "conv2", classIndex: 1 } });
+    const reply = seen[seen.length - 1] as SessionReply;
+    assert.equal(reply.ok, false);
+    assert.equal((reply as { error: { code: string } }).error.code, "cancelled");
+    assert.match((reply as { error: { message: string } }).error.message, /scorecam conv2: masked inputs \(\d+ of 8 done\)/);
+    assert.equal(activeHookCount(), 0, "hooks removed");
+    assert.equal(tf.memory().numTensors, n0, "numTensors unchanged by the cancelled CAM (the finished one is host-cached)");
+    session.clear();
+  });
+
   it("handles differ between two registries of different kernel instances, and carry the instance's tag", () => {
     const a = new TensorRegistry<number>(1000, { kernelInstance: "kernel-a" });
     const b = new TensorRegistry<number>(1000, { kernelInstance: "kernel-b" });
