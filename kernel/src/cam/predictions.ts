@@ -2,6 +2,7 @@
 // and it is small (classes × batch numbers).
 import * as tf from "@tensorflow/tfjs";
 
+/** One of the top-k classes of an image. */
 export interface Prediction {
   classIndex: number;
   label: string | null;

@@ -8,6 +8,7 @@ import { scoreCam } from "./methods/scorecam";
 import { eigenCam } from "./methods/eigencam";
 import { ablationCam } from "./methods/ablationcam";
 
+/** Every CAM method by the name `cam({ method })` takes. */
 export const CAM_METHODS = {
   gradcam: gradCam,
   gradcampp: gradCamPlusPlus,
@@ -19,8 +20,10 @@ export const CAM_METHODS = {
   ablationcam: ablationCam,
 } as const;
 
+/** A method name: "gradcam", "scorecam", … */
 export type CamMethodName = keyof typeof CAM_METHODS;
 
+/** A method by name (case, "-", "_", " " ignored; "++" → "pp") or a CamMethod object as is. */
 export function resolveMethod(method: CamMethodName | CamMethod | undefined): CamMethod {
   if (method == null) return gradCam;
   if (typeof method === "object" && typeof method.weigh === "function") return method;

@@ -11,9 +11,12 @@ import { installUnfusedConvWhileRecording } from "./unfusedConv";
 import { installFastBatchNormGradient } from "./batchNormGradient";
 import { registerWasmGradientKernels } from "./wasmGradients";
 
+/** The backends camlab knows, by tfjs name. */
 export type BackendName = "tensorflow" | "webgpu" | "wasm" | "cpu";
+/** Automatic choice order, best first (a software WebGPU adapter is skipped). */
 export const BACKEND_PREFERENCE: readonly BackendName[] = ["tensorflow", "webgpu", "wasm", "cpu"];
 
+/** What `backendInfo()` reports. */
 export interface BackendInfo {
   /** The backend tfjs actually runs on now. */
   name: string;
@@ -33,6 +36,7 @@ export interface BackendInfo {
   notes: string[];
 }
 
+/** The WebGPU adapter Dawn found. */
 export interface WebGpuAdapter {
   /** What the driver calls the adapter, e.g. "NVIDIA H100 80GB HBM3" or "llvmpipe: Mesa 25.0.7 (LLVM 15.0.6)". */
   name: string;
@@ -119,6 +123,7 @@ type GpuAdapterLike = {
   isFallbackAdapter?: boolean;
 };
 
+/** Name, vendor and software-or-not of a WebGPU adapter (from `adapter.info`). */
 export function describeAdapter(adapter: GpuAdapterLike): WebGpuAdapter {
   const i = adapter.info ?? {};
   const vendor = i.vendor ?? "";
@@ -260,15 +265,16 @@ async function collectInfo(): Promise<BackendInfo> {
   };
 }
 
-/**
- * Switches tfjs to `name` and returns the resulting info. Throws (naming the reason) when the
- * backend is unavailable; when tfjs itself falls back, the info says `fellBack: true`.
- */
+/** The engine's gradient fixes (unfused conv while recording, lazy batch-norm gradient), once. */
 function installGradientFixes(): void {
   installUnfusedConvWhileRecording();
   installFastBatchNormGradient();
 }
 
+/**
+ * Switches tfjs to `name` and returns the resulting info. Throws (naming the reason) when the
+ * backend is unavailable; when tfjs itself falls back, the info says `fellBack: true`.
+ */
 export async function useBackend(name: BackendName | string): Promise<BackendInfo> {
   installGradientFixes();
   const wanted = checkName(name, "useBackend");

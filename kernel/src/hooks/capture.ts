@@ -11,6 +11,7 @@ import { withTapeCleanup } from "../engine/tape";
 import { registerBackwardHook, registerForwardHook, type HookHandle } from "./register";
 import { runModel } from "./run";
 
+/** One hooked layer: its activation and the target's gradient with respect to it. */
 export interface LayerCapture {
   /** Output of the layer, [batch, …]. */
   activation: tf.Tensor;
@@ -18,6 +19,7 @@ export interface LayerCapture {
   gradient: tf.Tensor;
 }
 
+/** What `captureGradients` returns; the caller disposes it. */
 export interface GradientCapture {
   output: tf.Tensor;
   /** Target score per image, [batch]. */

@@ -11,6 +11,7 @@ import { withTapeCleanup } from "../engine/tape";
 import { registerBackwardHook, type HookHandle } from "./register";
 import { runModel } from "./run";
 
+/** One layer's gradient statistics. */
 export interface LayerGradientHealth {
   layer: string;
   nanCount: number;
@@ -21,6 +22,7 @@ export interface LayerGradientHealth {
   status: "ok" | "nan" | "inf" | "vanishing" | "exploding";
 }
 
+/** What `gradientHealth()` returns. */
 export interface GradientHealthReport {
   /** Layers in backward order (nearest the output first); layers without gradient are left out. */
   layers: LayerGradientHealth[];
@@ -29,6 +31,7 @@ export interface GradientHealthReport {
   loss: number;
 }
 
+/** Options of `gradientHealth()`. */
 export interface GradientHealthOptions {
   /** What to differentiate: a loss function of the output (→ scalar), default: the target. */
   loss?: (output: tf.Tensor) => tf.Scalar;

@@ -12,6 +12,7 @@ function className(t: HookTarget): string {
   return isGraphNode(t) ? t.op : (t as tf.layers.Layer).getClassName();
 }
 
+/** Hooks on many layers of one model at once, removed together. */
 export class HookManager {
   private readonly handles: HookHandle[] = [];
   constructor(readonly model: AnyModel) {

@@ -19,6 +19,7 @@ export type ForwardHook = (layer: HookTarget, inputs: Tensors, output: Tensors) 
  */
 export type BackwardHook = (layer: HookTarget, gradOutput: tf.Tensor, index: number) => tf.Tensor | void;
 
+/** A registered hook; `remove()` restores the layer exactly. */
 export interface HookHandle {
   /** Removes the hook; idempotent. The model is restored exactly when its last hook goes. */
   remove(): void;

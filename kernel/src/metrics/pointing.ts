@@ -3,11 +3,13 @@
 // at 224×224). Computed on the backend; one small read.
 import * as tf from "@tensorflow/tfjs";
 
+/** Options of `pointingGame()`. */
 export interface PointingGameOptions {
   /** Tolerance radius in pixels (Euclidean); default 0 (the maximum must be on the mask). */
   tolerance?: number;
 }
 
+/** Hits, accuracy and peak positions of `pointingGame()`. */
 export interface PointingGameResult {
   hits: boolean[];
   /** Fraction of hits, 0–1. */
@@ -23,6 +25,7 @@ function diskFilter(radius: number, channels = 1): tf.Tensor4D {
   return tf.tensor4d(values, [n, n, 1, 1]).tile([1, 1, channels, 1]) as tf.Tensor4D;
 }
 
+/** Pointing game: is each heatmap's maximum on (or within `tolerance` px of) its object mask? */
 export async function pointingGame(heatmaps: tf.Tensor, masks: tf.Tensor, options: PointingGameOptions = {}): Promise<PointingGameResult> {
   const tol = options.tolerance ?? 0;
   if (!(tol >= 0)) throw new Error(`camlab.pointingGame: tolerance must be ≥ 0 pixels, got ${tol}`);

@@ -4,6 +4,7 @@ import * as tf from "@tensorflow/tfjs";
 import type { AnyModel } from "../engine/model";
 import { runModel } from "../hooks/run";
 
+/** How the metrics score the explained class. */
 export interface ScoreOptions {
   /** Class per image (or one for all); default: top-1 on the unmodified input. */
   target?: number | readonly number[];
@@ -13,6 +14,7 @@ export interface ScoreOptions {
   batchSize?: number;
 }
 
+/** Class probabilities of the model for a batch (softmax applied to logits). */
 export function probabilities(model: AnyModel, inputs: tf.Tensor4D, outputs: ScoreOptions["outputs"]): tf.Tensor2D {
   const out = runModel(model, inputs) as tf.Tensor2D;
   if (out.rank !== 2) throw new Error(`camlab metrics: the model must output [batch, classes], got shape [${out.shape.join(", ")}]`);
@@ -50,6 +52,7 @@ export function classProbability(model: AnyModel, inputs: tf.Tensor4D, cls: tf.T
   });
 }
 
+/** The heatmaps must be one per image of the (already checked) input, at its resolution. */
 export function checkInputs(fn: string, input: tf.Tensor, heatmaps: tf.Tensor): void {
   if (input.rank !== 4) throw new Error(`camlab.${fn}: input must be [batch, height, width, channels], got shape [${input.shape.join(", ")}]`);
   const [b, h, w] = input.shape;

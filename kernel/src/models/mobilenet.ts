@@ -7,9 +7,12 @@ import * as path from "path";
 import * as tf from "@tensorflow/tfjs";
 import { ensureBackend } from "../engine/backend";
 
+/** The 5 classes of nsfwjs's MobileNetV2 head. */
 export const MOBILENET_V2_LABELS: readonly string[] = ["Drawing", "Hentai", "Neutral", "Porn", "Sexy"];
+/** Side in pixels of the images the MobileNetV2 takes. */
 export const MOBILENET_V2_INPUT_SIZE = 224;
 
+/** A loaded pretrained model with its labels, input size and preprocessing. */
 export interface PretrainedModel<M extends tf.LayersModel | tf.GraphModel> {
   model: M;
   labels: readonly string[];
@@ -73,6 +76,7 @@ function preprocessFor(size: number): (image: tf.Tensor3D | tf.Tensor4D) => tf.T
   };
 }
 
+/** Options of `loadMobileNetV2()`. */
 export interface LoadMobileNetV2Options {
   /** "logits" (default) removes the head's softmax so CAMs explain logits, as PyTorch CAMs do. */
   output?: "logits" | "probabilities";

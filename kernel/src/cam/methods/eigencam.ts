@@ -18,6 +18,7 @@ function dominantEigenvector(gram: tf.Tensor3D): tf.Tensor3D {
   return v;
 }
 
+/** Eigen-CAM: projection on the first principal component of the activations (no gradients). */
 export const eigenCam: CamMethod = {
   name: "eigencam",
   paper: "Muhammad & Yeasin, Eigen-CAM, IJCNN 2020 (arXiv:2008.00299)",

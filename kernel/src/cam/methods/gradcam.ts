@@ -1,6 +1,7 @@
 import * as tf from "@tensorflow/tfjs";
 import type { CamMethod } from "../method";
 
+/** Grad-CAM: channel weights = spatial mean of the gradient. */
 export const gradCam: CamMethod = {
   name: "gradcam",
   paper: "Selvaraju et al., Grad-CAM, ICCV 2017",

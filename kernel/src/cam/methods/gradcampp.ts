@@ -1,6 +1,7 @@
 import * as tf from "@tensorflow/tfjs";
 import type { CamMethod } from "../method";
 
+/** Grad-CAM++: positive gradients weighted by the second/third-order α. */
 export const gradCamPlusPlus: CamMethod = {
   name: "gradcampp",
   paper: "Chattopadhay et al., Grad-CAM++, WACV 2018 (arXiv:1710.11063)",

@@ -1,6 +1,7 @@
 import * as tf from "@tensorflow/tfjs";
 import type { CamMethod } from "../method";
 
+/** HiResCAM: the element-wise product of gradient and activation, summed over channels. */
 export const hiResCam: CamMethod = {
   name: "hirescam",
   paper: "Draelos & Carin, HiResCAM, arXiv:2011.08891",

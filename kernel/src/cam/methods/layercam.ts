@@ -1,6 +1,7 @@
 import * as tf from "@tensorflow/tfjs";
 import type { CamMethod } from "../method";
 
+/** LayerCAM: activations weighted by their positive gradient, position by position. */
 export const layerCam: CamMethod = {
   name: "layercam",
   paper: "Jiang et al., LayerCAM, IEEE TIP 2021",

@@ -62,6 +62,7 @@ async function scoreCamWeights(ctx: CamContext): Promise<{ weights: tf.Tensor2D 
   }
 }
 
+/** Score-CAM (and Faster Score-CAM with `channels`): the score of the input masked by each channel (async: yields between batches). */
 export const scoreCam: CamMethod = {
   name: "scorecam",
   paper: "Wang et al., Score-CAM, CVPR Workshops 2020 (arXiv:1910.01279); Faster Score-CAM as in tf-keras-vis",

@@ -1,6 +1,7 @@
 import * as tf from "@tensorflow/tfjs";
 import type { CamMethod } from "../method";
 
+/** XGrad-CAM: gradients weighted by the normalised activations. */
 export const xGradCam: CamMethod = {
   name: "xgradcam",
   paper: "Fu et al., Axiom-based Grad-CAM (XGrad-CAM), BMVC 2020 (arXiv:2008.02312)",
