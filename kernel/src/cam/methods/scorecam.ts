@@ -28,21 +28,23 @@ async function scoreCamWeights(ctx: CamContext): Promise<{ weights: tf.Tensor2D 
       const held: tf.Tensor[] = [];
       const parts: tf.Tensor1D[] = [];
       try {
-        const [masks, image, chosen] = tf.tidy(() => {
-          const a = tf.slice(activations, [i, 0, 0, 0], [1, -1, -1, -1]) as tf.Tensor4D;
-          const idx = chosenChannels(a, channels);
-          const picked = idx ? tf.gather(a, idx, 3) : a;
-          // H^k = s(Up(A^k)): each channel upsampled to the input and min-max scaled to [0, 1].
-          const maps = tf.transpose(picked, [3, 1, 2, 0]) as tf.Tensor4D; // [k, h, w, 1]
-          const up = tf.image.resizeBilinear(maps, [H, W], false, true);
-          const lo = tf.min(up, [1, 2, 3], true), hi = tf.max(up, [1, 2, 3], true);
-          const m = tf.div(tf.sub(up, lo), tf.add(tf.sub(hi, lo), 1e-7));
-          return [m, tf.slice(input, [i, 0, 0, 0], [1, -1, -1, -1]), idx ?? tf.zeros([0])] as tf.Tensor[];
+        const [a, image, chosen] = tf.tidy(() => {
+          const ai = tf.slice(activations, [i, 0, 0, 0], [1, -1, -1, -1]) as tf.Tensor4D;
+          const idx = chosenChannels(ai, channels);
+          return [idx ? tf.gather(ai, idx, 3) : ai, tf.slice(input, [i, 0, 0, 0], [1, -1, -1, -1]), idx ?? tf.zeros([0])] as tf.Tensor[];
         });
-        held.push(masks, image, chosen);
+        held.push(a, image, chosen);
         for (let j = 0; j < k; j += batchSize) {
           const n = Math.min(batchSize, k - j);
-          parts.push(tf.tidy(() => ctx.scoreInputs(tf.mul(image, tf.slice(masks, [j, 0, 0, 0], [n, -1, -1, -1])) as tf.Tensor4D, i)));
+          parts.push(tf.tidy(() => {
+            // H^k = s(Up(A^k)): each channel upsampled to the input and min-max scaled to [0, 1] —
+            // made per batch, so a 1280-channel layer never holds 1280 input-sized masks at once.
+            const maps = tf.transpose(tf.slice(a, [0, 0, 0, j], [-1, -1, -1, n]), [3, 1, 2, 0]) as tf.Tensor4D; // [n, h, w, 1]
+            const up = tf.image.resizeBilinear(maps, [H, W], false, true);
+            const lo = tf.min(up, [1, 2, 3], true), hi = tf.max(up, [1, 2, 3], true);
+            const masks = tf.div(tf.sub(up, lo), tf.add(tf.sub(hi, lo), 1e-7));
+            return ctx.scoreInputs(tf.mul(image, masks) as tf.Tensor4D, i);
+          }));
           // Between batches: progress, a turn of the event loop, and Cancelled if interrupted.
           await checkpoint(label, i * k + j + n, b * k);
         }
@@ -62,7 +64,6 @@ async function scoreCamWeights(ctx: CamContext): Promise<{ weights: tf.Tensor2D 
   }
 }
 
-/** Score-CAM (and Faster Score-CAM with `channels`): the score of the input masked by each channel (async: yields between batches). */
 export const scoreCam: CamMethod = {
   name: "scorecam",
   paper: "Wang et al., Score-CAM, CVPR Workshops 2020 (arXiv:1910.01279); Faster Score-CAM as in tf-keras-vis",
