@@ -8,6 +8,8 @@ import { cam, guidedBackprop } from "../../src/cam";
 import { gradientHealth, FeatureExtractor } from "../../src/hooks";
 import { deletionCurve, confidenceChange } from "../../src/metrics";
 import { loadMobileNetV2, type PretrainedModel } from "../../src/models";
+import { activationsView, heatmapView, layersView } from "../../src/views";
+import { currentSession } from "../../src/session";
 import { smallSequential } from "./fixtures";
 
 /** Counts the model's runs: none may happen for a refused input. */
@@ -122,6 +124,12 @@ describe("input contract (engine/inputContract.ts)", () => {
       await assert.rejects(gradientHealth(model, x), /camlab\.gradientHealth: input has 432 non-finite/);
       await assert.rejects(deletionCurve(model, x, heat), /camlab\.deletionCurve: input has 432 non-finite/);
       await assert.rejects(confidenceChange(model, x, heat), /camlab\.confidenceChange: input has 432 non-finite/);
+      // The views check before binding: nothing is left in the session.
+      const handles = currentSession().stats().handles;
+      await assert.rejects(heatmapView(model, x), /camlab\.heatmapView: input has 432 non-finite/);
+      await assert.rejects(activationsView(model, x, "conv1"), /camlab\.activationsView: input has 432 non-finite/);
+      await assert.rejects(layersView(model, x), /camlab\.layersView: input has 432 non-finite/);
+      assert.equal(currentSession().stats().handles, handles);
       assert.equal(spy.runs, 0);
     } finally {
       spy.restore();
