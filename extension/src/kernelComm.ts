@@ -78,7 +78,9 @@ export function kernelChannelOpener(kernel: Kernel.IKernelConnection): ChannelOp
       cancel(id) {
         if (closed || comm.isDisposed) throw new SessionError("unavailable", "the camlab.session comm is closed");
         try {
-          kernel.sendControlMessage(controlCommMessage(kernel, comm.commId, { cancel: id }), false, true);
+          const future = kernel.sendControlMessage(controlCommMessage(kernel, comm.commId, { cancel: id }), false, true);
+          // Nothing to wait for (the request itself replies); a restart disposes the future.
+          future.done.catch(() => undefined);
         } catch {
           // No control route (another front end's connection): the shell still gets it, after the
           // running request — which then replies as it would have; a queued one is cancelled.

@@ -21,11 +21,12 @@ const PANE_A = `${HEAT} >> [data-testid="camlab-heatmap-pane"][data-pane="a"]`;
 
 let lab;
 let page;
+let errors;
 let cells;
 
 before(async () => {
   lab = await startLab({ label: "progress", notebooks: { "progress.ipynb": notebook([LOAD, HEATMAP, LAYERS]) } });
-  ({ page } = await lab.newPage());
+  ({ page, errors } = await lab.newPage());
   await openLab(page, lab);
   await openNotebook(page, "progress.ipynb");
   cells = await runAllCells(page, { timeoutMs: 600_000 });
@@ -40,8 +41,8 @@ after(async () => {
 });
 
 test("the cells run", () => {
-  const errors = cells.flatMap((c) => c.outputs.filter((o) => o.output_type === "error").map((o) => `${o.ename}: ${o.evalue}`));
-  assert.deepEqual(errors, []);
+  const cellErrors = cells.flatMap((c) => c.outputs.filter((o) => o.output_type === "error").map((o) => `${o.ename}: ${o.evalue}`));
+  assert.deepEqual(cellErrors, []);
 });
 
 test("the overlay's layer menu offers only layers a CAM can use: out_relu first, no input_1", async () => {
@@ -117,11 +118,23 @@ test("Score-CAM from the method menu shows progress; Cancel stops the kernel wit
   assert.deepEqual(after, { hint: true, note: "live" });
 });
 
+test("evicting a display's tensors in a cell turns its widget to 'recompute' without a click", async () => {
+  // The layer browser's entry is the newest one bound (cell 3).
+  const out = await appendAndRunCell(page, `const session = camlab.currentSession();
+const handles = session.registry.handles();
+session.evict(handles[handles.length - 1]);
+handles.length`);
+  assert.deepEqual(out.outputs.filter((o) => o.output_type === "error"), []);
+  await waitInPage(page, () => document.querySelector('[data-testid="camlab-layers"]')?.dataset.state === "recompute", undefined, { timeoutMs: 30_000 });
+  const heat = await page.locator(HEAT).evaluate((n) => n.dataset.state);
+  assert.equal(heat, "live", "the other display is untouched");
+});
+
 test("a kernel restart turns the widgets dead without a click; a re-run cell's widget is live", async () => {
   await restartKernel(page);
   await waitInPage(page, () => {
-    const ws = [...document.querySelectorAll(".camlab-widget")];
-    return ws.length >= 2 && ws.every((w) => w.dataset.state === "unavailable" && /restarted/.test(w.querySelector('[data-testid="camlab-status"]').textContent));
+    const w = document.querySelector('[data-testid="camlab-heatmap"]');
+    return w.dataset.state === "unavailable" && /restarted/.test(w.querySelector('[data-testid="camlab-status"]').textContent);
   }, undefined, { timeoutMs: 30_000 });
   // Clicking the old widget first must not poison the verdict for the new kernel's widgets.
   await page.locator(`${HEAT} >> [data-testid="camlab-class-item"]`).last().click();
@@ -132,4 +145,5 @@ test("a kernel restart turns the widgets dead without a click; a re-run cell's w
     return ws.length === 2 && ws[1].dataset.state === "live" && ws[0].dataset.state === "unavailable";
   }, undefined, { timeoutMs: 120_000 });
   await screenshot(page, "progress-after-restart");
+  assert.deepEqual(errors.pageErrors, [], "no uncaught page errors (a cancel's control-channel future included)");
 });
