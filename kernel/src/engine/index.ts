@@ -16,5 +16,5 @@ export { installFastBatchNormGradient } from "./batchNormGradient";
 export { runWork, checkpoint, reportProgress, throwIfCancelled, currentSignal, Cancelled } from "./work";
 export type { Progress, WorkScope } from "./work";
 // The input contract: every engine call that runs a model checks its input here first.
-export { checkModelInput, checkInputShape, checkModelArg, inputSignature, describeSignature, MAX_INPUT_BYTES } from "./inputContract";
+export { checkModelInput, checkInputShape, checkModelArg, inputSignature, describeSignature, declareInputRange, MAX_INPUT_BYTES } from "./inputContract";
 export type { InputSignature, InputCheckOptions } from "./inputContract";

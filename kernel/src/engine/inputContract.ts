@@ -35,6 +35,25 @@ export interface InputCheckOptions {
   finite?: boolean;
 }
 
+/** A value range a model was trained on, declared by whoever loaded it (models/mobilenet.ts). */
+interface InputRange {
+  lo: number;
+  hi: number;
+  /** How to get there, e.g. "net.preprocess(img) divides by 255 and resizes to 224×224". */
+  fix: string;
+}
+
+const declaredRanges = new WeakMap<object, InputRange>();
+
+/**
+ * Declares the values `model` takes (e.g. [0, 1] for a MobileNetV2 fed ÷255 pixels), so the input
+ * check can refuse a raw 0–255 image with the fix instead of explaining garbage. Only loaders
+ * that know their model's preprocessing declare one; other models get no range check.
+ */
+export function declareInputRange(model: AnyModel, range: [number, number], fix: string): void {
+  declaredRanges.set(model, { lo: range[0], hi: range[1], fix });
+}
+
 /** The model's input signature; a GraphModel without shape info gives `shape: null`. */
 export function inputSignature(model: AnyModel): InputSignature {
   if (isGraphModel(model)) {
@@ -191,16 +210,30 @@ export async function checkModelInput(model: AnyModel, input: tf.Tensor, fn: str
   const x = checkInputShape(model, input, fn, options);
   if (options.finite === false) return x;
   try {
-    const probe = tf.tidy(() => tf.sum(tf.mul(x, 0)));
-    let ok: boolean;
+    const range = declaredRanges.get(model);
+    // One read: Σ x·0, and with a declared range also min and max (two more numbers).
+    const probe = tf.tidy(() => {
+      const finite = tf.sum(tf.mul(x, 0));
+      return range ? tf.stack([finite, tf.min(x), tf.max(x)]) : finite;
+    });
+    let ok: boolean, lo = 0, hi = 0;
     try {
-      ok = (await probe.data())[0] === 0;
+      const v = await probe.data();
+      ok = v[0] === 0;
+      [lo, hi] = [v[1], v[2]];
     } finally {
       probe.dispose();
     }
     if (!ok) {
       const { count, first } = await describeNonFinite(x);
       throw new RangeError(`camlab.${fn}: input has ${count} non-finite value${count === 1 ? "" : "s"} (NaN or ±Inf) of ${x.size}, the first at [${first.join(", ")}]; the model takes finite numbers (${describeSignature(inputSignature(model).shape ?? [null, null, null, null])}). Find where they come from (a division by zero, log of 0, a failed decode), or replace them: tf.where(tf.isFinite(x), x, tf.zerosLike(x))`);
+    }
+    // Outside the declared range by more than half its width: not noise or augmentation, a
+    // different scale (a raw 0–255 image into a model trained on 0–1). An error for the same
+    // reason as NaN: the CAM would explain an input the model was never meant to see.
+    if (range && (lo < range.lo - (range.hi - range.lo) / 2 || hi > range.hi + (range.hi - range.lo) / 2)) {
+      const raw = hi > 2 * range.hi && hi <= 255.5 && lo >= -0.5 ? "; this looks like a raw 0–255 image" : "";
+      throw new RangeError(`camlab.${fn}: input values span ${lo.toPrecision(4)} to ${hi.toPrecision(4)} but this model takes values in [${range.lo}, ${range.hi}]${raw}: ${range.fix}`);
     }
     return x;
   } catch (e) {

@@ -6,6 +6,10 @@
 import * as path from "path";
 import * as tf from "@tensorflow/tfjs";
 import { ensureBackend } from "../engine/backend";
+import { declareInputRange } from "../engine/inputContract";
+
+/** What the input check says when a MobileNetV2 is given values outside 0–1. */
+const PREPROCESS_FIX = "use net.preprocess(img), which divides 0–255 pixels by 255 and resizes to 224×224";
 
 /** The 5 classes of nsfwjs's MobileNetV2 head. */
 export const MOBILENET_V2_LABELS: readonly string[] = ["Drawing", "Hentai", "Neutral", "Porn", "Sexy"];
@@ -96,6 +100,8 @@ export async function loadMobileNetV2(options: LoadMobileNetV2Options = {}): Pro
     head.config.activation = "linear";
   }
   const model = await tf.loadLayersModel(tf.io.fromMemory({ modelTopology: topology, weightSpecs: a.weightSpecs, weightData: a.weightData }));
+  // Trained on pixels ÷ 255 (nsfwjs's preprocessing): the input check refuses raw 0–255 images.
+  declareInputRange(model, [0, 1], PREPROCESS_FIX);
   return { model, labels: MOBILENET_V2_LABELS, inputSize: [MOBILENET_V2_INPUT_SIZE, MOBILENET_V2_INPUT_SIZE], output, preprocess: preprocessFor(MOBILENET_V2_INPUT_SIZE) };
 }
 
@@ -107,5 +113,6 @@ export async function loadMobileNetV2Graph(): Promise<PretrainedModel<tf.GraphMo
   await ensureBackend();
   const a = loadArtifacts("mobilenet_v2_mid");
   const model = await tf.loadGraphModel(tf.io.fromMemory({ modelTopology: a.modelTopology, weightSpecs: a.weightSpecs, weightData: a.weightData, format: a.format, generatedBy: a.generatedBy, convertedBy: a.convertedBy }));
+  declareInputRange(model, [0, 1], PREPROCESS_FIX);
   return { model, labels: MOBILENET_V2_LABELS, inputSize: [MOBILENET_V2_INPUT_SIZE, MOBILENET_V2_INPUT_SIZE], output: "probabilities", preprocess: preprocessFor(MOBILENET_V2_INPUT_SIZE) };
 }

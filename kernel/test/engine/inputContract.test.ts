@@ -69,6 +69,18 @@ describe("input contract (engine/inputContract.ts)", () => {
     }
   });
 
+  it("a raw 0–255 image of the right size into MobileNetV2 (trained on ÷255) is refused with net.preprocess", async () => {
+    const raw = tf.fill([224, 224, 3], 200, "int32");
+    const n0 = tf.memory().numTensors;
+    await assert.rejects(cam(net.model, raw), /camlab\.cam: input values span 200\.0 to 200\.0 but this model takes values in \[0, 1\]; this looks like a raw 0–255 image: use net\.preprocess\(img\), which divides 0–255 pixels by 255 and resizes to 224×224/);
+    assert.equal(tf.memory().numTensors, n0);
+    // The fix works, and noise around [0, 1] (augmentation) is not refused.
+    const x = net.preprocess(raw as tf.Tensor3D);
+    const noisy = tf.tidy(() => tf.add(x, tf.randomNormal(x.shape, 0, 0.1, "float32", 1)));
+    for (const input of [x, noisy]) (await cam(net.model, input)).dispose();
+    tf.dispose([x, noisy, raw]);
+  });
+
   it("a single image gets the batch axis; int32 is cast; the same map as the float batch", async () => {
     const img = tf.randomUniform([224, 224, 3], 0, 1, "float32", 3);
     const batch = tf.expandDims(img, 0);
