@@ -15,7 +15,7 @@ export class WorkIndicator {
   private controller: AbortController | null = null;
 
   constructor() {
-    this.node.append(h("div", { cls: "camlab-work-line" }, [this.spinner, this.text, this.count]), this.bar, this.cancelButton);
+    this.node.append(h("div", { cls: "camlab-work-line" }, [this.spinner, this.text]), this.bar, this.count, this.cancelButton);
     this.node.hidden = true;
     this.cancelButton.addEventListener("click", (e) => {
       e.stopPropagation(); // a click in a pane also activates it
