@@ -4,6 +4,7 @@
 export * from "./engine";
 export * from "./hooks";
 export * from "./cam";
+export * from "./attribution";
 export * from "./metrics";
 export * from "./models";
 export * from "./data";
