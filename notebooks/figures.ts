@@ -4,7 +4,7 @@
 // rich display protocol: a method under Symbol.for("Jupyter.display") returning a MIME bundle,
 // always with a text/plain fallback so a terminal or a diff still says what was shown.
 import * as tf from "@tensorflow/tfjs";
-import { pngBase64, viridis } from "camlab";
+import { colorAt, pngBase64 } from "camlab";
 import * as jpeg from "jpeg-js";
 
 const DISPLAY = Symbol.for("Jupyter.display");
@@ -38,8 +38,9 @@ export async function value(compute: () => tf.Tensor): Promise<number> {
 // ---------------------------------------------------------------------------------------------
 // Colours
 
-// viridis (perceptually ordered, colour-blind safe) and PNG encoding come from camlab's views.
-export { viridis, pngBase64 };
+// viridis (perceptually ordered, colour-blind safe) is the shared core's table; PNG encoding is camlab's.
+export { pngBase64 };
+export const viridis = (t: number): [number, number, number] => colorAt("viridis", t);
 
 /** Blue (−1) → white (0) → red (+1), for signed numbers such as gradients. */
 export function diverging(t: number): [number, number, number] {

@@ -1,8 +1,7 @@
 // Checks of MIME payloads before anything is drawn. A notebook's outputs are data from anywhere
 // (a saved file, another tool): a malformed one gets a message naming what is wrong, never an
 // exception or a blank box.
-import { PROTOCOL_VERSION } from "./protocol";
-import type { ActivationsPayload, HeatmapPayload, LayersPayload, SessionRef } from "./protocol";
+import { PROTOCOL_VERSION, type ActivationsPayload, type HeatmapPayload, type LayersPayload, type SessionRef } from "./protocol";
 
 export type Checked<T> = { ok: true; payload: T } | { ok: false; reason: string };
 

@@ -4,15 +4,12 @@
 import type { IRenderMime } from "@jupyterlab/rendermime-interfaces";
 import { Widget } from "@lumino/widgets";
 import { ActivationBrowser } from "./activations/ActivationBrowser";
-import { pageSizeForBudget } from "./activations/channelOrder";
+import { pageSizeForBudget, ACTIVATIONS_MIME, HEATMAP_MIME, LAYERS_MIME, type ActivationsPayload, type HeatmapPayload, type LayersPayload, type SessionRef, fromSnapshot, type QuantizedMap } from "./protocol";
 import { clear } from "./dom";
 import { HeatmapOverlay } from "./heatmap/HeatmapOverlay";
 import { LayerBrowser } from "./layers/LayerBrowser";
 import { InteractionMeter, LiveBinding, StatusNote, type LiveLink } from "./live";
 import { checkActivationsPayload, checkHeatmapPayload, checkLayersPayload, type Checked } from "./payload";
-import { ACTIVATIONS_MIME, HEATMAP_MIME, LAYERS_MIME } from "./protocol";
-import type { ActivationsPayload, HeatmapPayload, LayersPayload, SessionRef } from "./protocol";
-import { fromSnapshot, type QuantizedMap } from "./quantized";
 
 interface Disposable {
   dispose?(): void;

@@ -2,18 +2,22 @@
 // paged, sortable by statistic, a click zooms a channel, and a histogram of values.
 // Sorting happens here, from per-channel statistics; the kernel is asked only for tiles the
 // browser has not seen yet (one "activations.page" request per new page).
-import type { ChannelSortKey, ChannelSummary, OpResults } from "../protocol";
-import { colormap, COLORMAP_NAMES, isColormapName, type ColormapName } from "../colormaps";
+import { type ChannelSortKey, type ChannelSummary, type OpResults, colormap, COLORMAP_NAMES, DEFAULT_COLORMAP, isColormapName, type ColormapName, histogramOfMaps, type Histogram, fromBuffer, type QuantizedMap, canSortLocally, pageCount, pageSlice, SORT_KEYS, sortChannels } from "../protocol";
 import { clear, h, labelled, select } from "../dom";
 import { HistogramChart } from "../charts/HistogramChart";
-import { histogramOfMaps, type Histogram } from "../histogram";
 import { formatNumber } from "../layers/layerTree";
 import type { Interaction, InteractionMeter, LiveBinding } from "../live";
-import { fromBuffer, type QuantizedMap } from "../quantized";
 import { SessionError } from "../session";
 import { ChannelZoom } from "./ChannelZoom";
-import { canSortLocally, pageCount, pageSlice, SORT_KEYS, SORT_LABELS, sortChannels } from "./channelOrder";
 import { drawMap } from "./tiles";
+
+const SORT_LABELS: Record<ChannelSortKey, string> = {
+  index: "channel index",
+  mean: "mean (high first)",
+  max: "max (high first)",
+  sparsity: "sparsity (high first)",
+  camWeight: "Grad-CAM weight (high first)",
+};
 
 export interface ActivationSource {
   layer: string;
@@ -59,7 +63,7 @@ export class ActivationBrowser {
   private readonly pageOrders = new Map<string, number[]>();
   private key: ChannelSortKey = "index";
   private page = 0;
-  private cmap: ColormapName = "viridis";
+  private cmap: ColormapName = DEFAULT_COLORMAP;
   readonly layer: string;
   readonly total: number;
   private readonly pageSize: number;

@@ -1,9 +1,8 @@
 // One channel enlarged, with the real value under the pointer read out (from the quantized map:
 // offset + scale * byte / 255). Zooming and hovering are browser-only.
-import { colormap, type ColormapName } from "../colormaps";
+import { colormap, type ColormapName, valueAt, type QuantizedMap } from "../protocol";
 import { h } from "../dom";
 import { formatNumber } from "../layers/layerTree";
-import { valueAt, type QuantizedMap } from "../quantized";
 import { drawMap } from "./tiles";
 
 export class ChannelZoom {

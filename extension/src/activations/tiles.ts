@@ -1,7 +1,5 @@
 // Drawing uint8-quantized maps onto canvases at their native resolution (CSS scales them up).
-import { colorizeBytes } from "../blend";
-import type { Lut } from "../colormaps";
-import type { QuantizedMap } from "../quantized";
+import { colorizeBytes, type Lut, type QuantizedMap } from "../protocol";
 
 export function drawMap(canvas: HTMLCanvasElement, map: QuantizedMap, lut: Lut): void {
   if (canvas.width !== map.width) canvas.width = map.width;

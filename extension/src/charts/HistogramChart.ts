@@ -1,6 +1,6 @@
 // A histogram of activation values, drawn with plotly.js (loaded lazily).
 import { h } from "../dom";
-import type { Histogram } from "../histogram";
+import type { Histogram } from "../protocol";
 import { loadPlotly, themeVar } from "./plotly";
 
 export class HistogramChart {

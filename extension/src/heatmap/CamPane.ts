@@ -1,12 +1,9 @@
 // One CAM over the input image on a canvas. The CAM arrives at feature-map resolution; it is
 // upsampled (bilinear) once per CAM, and re-coloured / re-blended locally on every opacity or
 // colormap change.
-import { blendInto } from "../blend";
-import type { Lut } from "../colormaps";
 import { h } from "../dom";
 import { WorkIndicator } from "../progress";
-import { dequantize, type QuantizedMap } from "../quantized";
-import { upsampleBilinear } from "../upsample";
+import { drawOverlay, prepareOverlay, type Lut, type PreparedOverlay, type QuantizedMap } from "../protocol";
 
 export interface CamChoice {
   method: string;
@@ -23,8 +20,15 @@ export interface InputImage {
   rgb: Uint8Array;
 }
 
-export function camAtImageSize(cam: QuantizedMap, width: number, height: number): Float32Array {
-  return upsampleBilinear({ width: cam.width, height: cam.height, values: dequantize(cam) }, width, height).values;
+/** The part of a 2-D canvas context a pane draws with. */
+export type PaneContext = Pick<CanvasRenderingContext2D, "createImageData" | "putImageData">;
+
+/** Draws a prepared CAM onto a canvas context with the shared core's drawOverlay — the same
+ *  pixels as the kernel's saved PNG (protocol/blend.ts renderOverlay) at the same colormap and opacity. */
+export function paintOverlay(ctx: PaneContext, prepared: PreparedOverlay, lut: Lut, opacity: number): void {
+  const img = ctx.createImageData(prepared.image.width, prepared.image.height);
+  img.data.set(drawOverlay(prepared, lut, opacity));
+  ctx.putImageData(img, 0, 0);
 }
 
 export class CamPane {
@@ -34,7 +38,7 @@ export class CamPane {
   private readonly caption = h("div", { cls: "camlab-caption", testid: "camlab-heatmap-caption" });
   /** Spinner, progress and Cancel while the kernel computes this pane's next CAM. */
   readonly work = new WorkIndicator();
-  private values: Float32Array | null = null;
+  private prepared: PreparedOverlay | null = null;
   choice: CamChoice;
 
   constructor(
@@ -53,7 +57,7 @@ export class CamPane {
 
   setCam(choice: CamChoice, cam: QuantizedMap): void {
     this.choice = choice;
-    this.values = camAtImageSize(cam, this.image.width, this.image.height);
+    this.prepared = prepareOverlay({ width: this.image.width, height: this.image.height, rgb: this.image.rgb }, cam);
     this.node.dataset.method = choice.method;
     this.node.dataset.layer = choice.layer;
     this.node.dataset.classIndex = String(choice.classIndex);
@@ -62,9 +66,7 @@ export class CamPane {
 
   draw(lut: Lut, opacity: number): void {
     const ctx = this.canvas.getContext("2d");
-    if (!ctx || !this.values) return;
-    const img = ctx.createImageData(this.image.width, this.image.height);
-    blendInto(img.data, this.image.rgb, this.values, lut, opacity);
-    ctx.putImageData(img, 0, 0);
+    if (!ctx || !this.prepared) return;
+    paintOverlay(ctx, this.prepared, lut, opacity);
   }
 }

@@ -2,11 +2,9 @@
 // client-side only; a class in the top-k list, a method or a layer asks the kernel for one CAM
 // at feature-map resolution ("cam.compute"), which is upsampled and coloured here. A second pane
 // compares two methods or two classes side by side; the view exports as PNG.
-import type { HeatmapPayload } from "../protocol";
-import { colormap, COLORMAP_NAMES, isColormapName, type ColormapName } from "../colormaps";
+import { type HeatmapPayload, colormap, COLORMAP_NAMES, DEFAULT_COLORMAP, DEFAULT_OPACITY, isColormapName, type ColormapName, decodeBase64, fromBuffer, fromSnapshot, type QuantizedMap } from "../protocol";
 import { clear, h, labelled, select } from "../dom";
 import type { InteractionMeter, LiveBinding } from "../live";
-import { decodeBase64, fromBuffer, fromSnapshot, type QuantizedMap } from "../quantized";
 import { SessionError } from "../session";
 import { CamPane, type CamChoice, type InputImage } from "./CamPane";
 import { composeSideBySide, downloadCanvas, pngFileName } from "./exportPng";
@@ -22,7 +20,8 @@ export class HeatmapOverlay {
   private readonly compare = h("input", { cls: "camlab-compare", testid: "camlab-compare", attrs: { type: "checkbox" } });
   private readonly exportButton = h("button", { cls: "camlab-button", testid: "camlab-export-png", text: "Export PNG" });
   private readonly hint = h("div", { cls: "camlab-hint", testid: "camlab-heatmap-hint" });
-  private cmap: ColormapName = "jet";
+  /** The kernel's PNG fallback uses the same colormap and opacity, so the first frame matches it. */
+  private cmap: ColormapName = DEFAULT_COLORMAP;
   private active: CamPane;
   private readonly snapshotCam: QuantizedMap;
   /** The layers a CAM can use for this model and input, asked of the kernel once live (null: not yet). */
@@ -39,7 +38,7 @@ export class HeatmapOverlay {
     if (rgb.length !== need) throw new Error(`image: ${payload.image.width}x${payload.image.height} RGB needs ${need} bytes, the data holds ${rgb.length}`);
     this.image = { width: payload.image.width, height: payload.image.height, rgb };
     this.snapshotCam = fromSnapshot(payload.cam, "cam");
-    this.opacity.value = "50";
+    this.opacity.value = String(Math.round(DEFAULT_OPACITY * 100));
     this.cmapSelect = select("camlab-colormap", "colormap", COLORMAP_NAMES.map((n) => [n, n] as const), this.cmap);
 
     const first: CamChoice = { method: payload.method, layer: payload.layer, classIndex: payload.classIndex, label: this.labelOf(payload.classIndex) };

@@ -1,9 +1,8 @@
 // The layer browser: the model's layers as a navigable list-graph (each layer links to the layers
 // feeding it and fed by it), search by name, gradient-health badges, and — on selection — the
 // layer's activations in place, fetched from the kernel session.
-import type { LayerInfo, LayersPayload } from "../protocol";
+import { type LayerInfo, type LayersPayload, pageSizeForBudget } from "../protocol";
 import { ActivationBrowser, tilesFromPage } from "../activations/ActivationBrowser";
-import { pageSizeForBudget } from "../activations/channelOrder";
 import { clear, h } from "../dom";
 import type { InteractionMeter, LiveBinding } from "../live";
 import { consumersOf, filterLayers, formatCount, formatShape, healthBadges, type HealthBadge } from "./layerTree";

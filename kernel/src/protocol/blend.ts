@@ -1,5 +1,10 @@
 // Compositing of the input image and a coloured CAM: out = (1 - opacity) * image + opacity * colour.
 import { lutIndex, type Lut } from "./colormaps";
+import { dequantize, type QuantizedMap } from "./quantized";
+import { upsampleBilinear } from "./upsample";
+
+/** The CAM's weight in the heatmap picture unless the user moves the opacity slider. */
+export const DEFAULT_OPACITY = 0.5;
 
 /**
  * Writes RGBA pixels (alpha 255) into `out` (e.g. ImageData.data).
@@ -33,4 +38,40 @@ export function colorizeBytes(out: Uint8ClampedArray, bytes: Uint8Array, lut: Lu
     out[i * 4 + 2] = lut[c + 2];
     out[i * 4 + 3] = 255;
   }
+}
+
+/** An RGB picture, width*height*3 bytes, row-major. */
+export interface RgbPixels {
+  width: number;
+  height: number;
+  rgb: Uint8Array;
+}
+
+/** A CAM made ready to blend onto its image: its values upsampled to the image, once per CAM. */
+export interface PreparedOverlay {
+  image: RgbPixels;
+  /** image.width * image.height CAM values. */
+  values: Float32Array;
+}
+
+/** Dequantises the CAM (feature-map resolution, values in [0, 1]) and upsamples it bilinearly to the image. */
+export function prepareOverlay(image: RgbPixels, cam: QuantizedMap): PreparedOverlay {
+  const values = upsampleBilinear({ width: cam.width, height: cam.height, values: dequantize(cam) }, image.width, image.height).values;
+  return { image, values };
+}
+
+/** The blended RGBA pixels (alpha 255) of a prepared CAM through `lut` at `opacity`. */
+export function drawOverlay(prepared: PreparedOverlay, lut: Lut, opacity: number): Uint8ClampedArray {
+  const out = new Uint8ClampedArray(prepared.values.length * 4);
+  blendInto(out, prepared.image.rgb, prepared.values, lut, opacity);
+  return out;
+}
+
+/**
+ * The heatmap picture: the CAM upsampled to the image and blended onto it through `lut`. The one
+ * function behind the kernel's saved PNG and the live widget's canvas (which keeps the prepared
+ * CAM and redraws it on every opacity or colormap change), so both show the same pixels.
+ */
+export function renderOverlay(image: RgbPixels, cam: QuantizedMap, lut: Lut, opacity: number): Uint8ClampedArray {
+  return drawOverlay(prepareOverlay(image, cam), lut, opacity);
 }

@@ -1,8 +1,18 @@
-// Colormaps as 256-entry RGB lookup tables, built in the browser. Applying one is purely
-// client-side: switching colormaps never asks the kernel for anything.
+// Colormaps as 256-entry RGB lookup tables, the one table set for every picture camlab makes: the
+// kernel's static PNGs and the live widgets index the same LUTs. In a widget, switching colormaps
+// is purely client-side: it never asks the kernel for anything.
 
 export type ColormapName = "jet" | "viridis" | "inferno" | "gray";
 export const COLORMAP_NAMES: readonly ColormapName[] = ["jet", "viridis", "inferno", "gray"];
+
+/**
+ * The colormap of every CAM and activation picture unless the user picks another, in the saved
+ * PNG and in the live widget alike. Viridis, not jet (the Grad-CAM paper's): viridis is
+ * perceptually uniform — equal steps in the map look like equal steps in colour, and lightness
+ * rises monotonically, so it survives grayscale printing and colour-blind readers — while jet's
+ * bright cyan and yellow bands draw edges that are not in the data. Jet stays one click away.
+ */
+export const DEFAULT_COLORMAP: ColormapName = "viridis";
 
 /** 256 * 3 bytes: entry i is the colour of value i / 255. */
 export type Lut = Uint8Array;
@@ -63,10 +73,12 @@ const builders: Record<ColormapName, () => Lut> = {
 
 const cache = new Map<ColormapName, Lut>();
 
+/** True when `name` is one of COLORMAP_NAMES. */
 export function isColormapName(name: string): name is ColormapName {
   return (COLORMAP_NAMES as readonly string[]).includes(name);
 }
 
+/** The 256-entry lookup table of a colormap (built once, then cached). */
 export function colormap(name: ColormapName): Lut {
   let lut = cache.get(name);
   if (!lut) {
@@ -82,4 +94,11 @@ export function lutIndex(value: number): number {
   if (!(value > 0)) return 0;
   if (value >= 1) return 255;
   return Math.round(value * 255);
+}
+
+/** The colour of a value in [0, 1] under a colormap (e.g. for chart marks and table cells). */
+export function colorAt(name: ColormapName, value: number): [number, number, number] {
+  const lut = colormap(name);
+  const i = lutIndex(value) * 3;
+  return [lut[i], lut[i + 1], lut[i + 2]];
 }

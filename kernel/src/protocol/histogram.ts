@@ -1,11 +1,18 @@
-// Histogram of values held by quantized tiles, for views that have no kernel-made histogram
-// (a layer picked in the layer browser): it describes the channels on the page, and says so.
+// Histogram binning: equal-width bins from the smallest to the largest value, bins + 1 edges. The
+// kernel counts a whole layer on the backend with these edges; the browser counts the quantized
+// tiles it holds (a layer picked in the layer browser, a page of channels) with the same rule.
 import { byteValue, type QuantizedMap } from "./quantized";
 
+/** Counts per bin and the bins' edges. */
 export interface Histogram {
   /** bins + 1 ascending edges. */
   edges: number[];
   counts: number[];
+}
+
+/** bins + 1 equally spaced edges from lo to hi (the one binning rule of every camlab histogram). */
+export function histogramEdges(lo: number, hi: number, bins: number): number[] {
+  return Array.from({ length: bins + 1 }, (_, i) => lo + ((hi - lo) * i) / bins);
 }
 
 /** Counts values into `bins` equal-width bins spanning the smallest to the largest value. */
@@ -30,7 +37,7 @@ export function histogramOfMaps(maps: readonly QuantizedMap[], bins = 40): Histo
   if (!Number.isFinite(lo)) return { edges: [], counts: [] };
   if (hi === lo) hi = lo + 1;
   const width = (hi - lo) / bins;
-  const edges = Array.from({ length: bins + 1 }, (_, i) => lo + i * width);
+  const edges = histogramEdges(lo, hi, bins);
   const counts = new Array<number>(bins).fill(0);
   for (const m of maps) {
     // 256 possible bytes per map: count bytes first, then place each byte's value once.

@@ -1,2 +1,10 @@
+// The shared core of camlab: the message and payload contract and the pure numbers → pixels code.
+// No tfjs, no Node, no Buffer: the kernel, the extension and the notebooks import this as code.
 export * from "./mime";
 export * from "./ops";
+export * from "./quantized";
+export * from "./colormaps";
+export * from "./upsample";
+export * from "./blend";
+export * from "./histogram";
+export * from "./channels";

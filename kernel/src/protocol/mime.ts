@@ -1,7 +1,7 @@
 // MIME types and their JSON payloads: the static snapshot a display carries.
 // A snapshot holds enough to render without a kernel (saved notebook, reopened page);
 // `session` lets a live widget ask the kernel for more over the "camlab.session" comm.
-// The extension imports these as TYPES ONLY (no runtime code crosses the boundary).
+// Part of the shared core (see index.ts): the kernel writes these payloads, the extension reads them.
 
 export const LAYERS_MIME = "application/vnd.camlab.layers+json";
 export const ACTIVATIONS_MIME = "application/vnd.camlab.activations+json";

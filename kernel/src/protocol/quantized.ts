@@ -1,7 +1,10 @@
 // uint8-quantized maps as the kernel sends them: real value = offset + scale * byte / 255.
-// Snapshots carry the bytes as base64; live replies carry them in binary comm buffers.
-import type { QuantHeader, QuantizedImage } from "./protocol";
+// Snapshots carry the bytes as base64; live replies carry them in binary comm buffers. No Buffer
+// here: atob/btoa exist in browsers and in Node >= 16, so the kernel encodes what the widget decodes.
+import type { QuantizedImage } from "./mime";
+import type { QuantHeader } from "./ops";
 
+/** A decoded quantized map: header and its bytes. */
 export interface QuantizedMap {
   width: number;
   height: number;
@@ -9,6 +12,20 @@ export interface QuantizedMap {
   offset: number;
   /** width * height bytes, row-major. */
   bytes: Uint8Array;
+}
+
+/** Encodes bytes as standard base64 (RFC 4648, padded). */
+export function encodeBase64(bytes: Uint8Array): string {
+  // String.fromCharCode over chunks: one call per byte would be slow, one call for all would
+  // overflow the argument limit on large images.
+  let binary = "";
+  for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(binary);
+}
+
+/** The JSON snapshot form of a quantized map (bytes as base64). */
+export function toSnapshot(header: QuantHeader, bytes: Uint8Array): QuantizedImage {
+  return { width: header.width, height: header.height, scale: header.scale, offset: header.offset, data: encodeBase64(bytes) };
 }
 
 /** Decodes standard base64 (RFC 4648, with or without padding) into bytes. */

@@ -1,8 +1,10 @@
-// Bilinear upsampling of feature-map-resolution maps (CAMs) to image resolution, in the browser.
+// Bilinear upsampling of feature-map-resolution maps (CAMs) to image resolution: in the browser for
+// live widgets, in the kernel for static PNGs — the same code, so both show the same pixels.
 // Pixel centres are aligned the way cv2.resize(INTER_LINEAR) and
 // tf.image.resizeBilinear(halfPixelCenters=true) align them: destination pixel d samples the
 // source at (d + 0.5) * src/dst - 0.5, clamped to the edge pixels.
 
+/** A 2-D map of real values, row-major. */
 export interface FloatMap {
   width: number;
   height: number;
@@ -25,6 +27,7 @@ function axisSamples(src: number, dst: number): { lo: Int32Array; hi: Int32Array
   return { lo, hi, frac };
 }
 
+/** The map resampled to width x height (bilinear, half-pixel centres). */
 export function upsampleBilinear(map: FloatMap, width: number, height: number): FloatMap {
   if (map.values.length !== map.width * map.height) {
     throw new Error(`upsampleBilinear: a ${map.width}x${map.height} map needs ${map.width * map.height} values, got ${map.values.length}`);

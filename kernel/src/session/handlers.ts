@@ -6,7 +6,7 @@ import * as tf from "@tensorflow/tfjs";
 import { backendInfo } from "../engine/backend";
 import { findLayer } from "../engine/model";
 import { CAM_METHODS } from "../cam/registry";
-import type { ChannelSortKey, ChannelSummary, OpArgs, OpName, OpResults } from "../protocol";
+import { sortChannelRows, type OpArgs, type OpName, type OpResults } from "../protocol";
 import type { BoundModel } from "./bound";
 import { quantizeChannels, quantizeMap } from "./quantize";
 import { BadRequest } from "./validate";
@@ -42,22 +42,6 @@ function checkLayer(bound: BoundModel, layer: string, op: string): void {
   }
 }
 
-/**
- * Orders channels for paging: "index" ascending; statistics descending with ties by index;
- * channels lacking the statistic last (the extension sorts its snapshots the same way).
- */
-export function sortChannels(rows: readonly ChannelSummary[], key: ChannelSortKey): ChannelSummary[] {
-  const copy = [...rows];
-  if (key === "index") return copy.sort((a, b) => a.index - b.index);
-  return copy.sort((a, b) => {
-    const x = a[key], y = b[key];
-    const xs = typeof x === "number" && Number.isFinite(x), ys = typeof y === "number" && Number.isFinite(y);
-    if (xs !== ys) return xs ? -1 : 1;
-    if (xs && ys && x !== y) return (y as number) - (x as number);
-    return a.index - b.index;
-  });
-}
-
 type Handler<K extends OpName> = (bound: BoundModel, args: OpArgs[K], facts: SessionFacts) => Promise<OpOutcome<K>>;
 
 const handlers: { [K in OpName]: Handler<K> } = {
@@ -89,7 +73,7 @@ const handlers: { [K in OpName]: Handler<K> } = {
     const [h, w, c] = act.shape;
     if (offset >= c) throw new BadRequest(`activations.page: offset ${offset} is past the last channel; layer "${layer}" has ${c} channels (offsets 0–${c - 1})`);
     const key = sort ?? "index";
-    const rows = sortChannels(await bound.channelSummaries(layer, key === "camWeight"), key);
+    const rows = sortChannelRows(await bound.channelSummaries(layer, key === "camWeight"), key);
     const page = rows.slice(offset, offset + count);
     const { headers, bytes } = await quantizeChannels(act, page.map((r) => r.index));
     return { result: { layer, shape: [h, w, c], channels: page, tiles: headers }, buffers: [bytes] };

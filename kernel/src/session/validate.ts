@@ -1,12 +1,11 @@
 // Validation of comm requests. A request is data from the browser: it names one of a fixed set of
 // operations and carries arguments that are checked here, field by field, before anything runs.
-import { OP_NAMES, type OpArgs, type OpName, type SessionRequest, type ChannelSortKey } from "../protocol";
+import { OP_NAMES, SORT_KEYS, type OpArgs, type OpName, type SessionRequest, type ChannelSortKey } from "../protocol";
 
 export class BadRequest extends Error {
   readonly code = "bad_request" as const;
 }
 
-const SORT_KEYS: readonly ChannelSortKey[] = ["index", "mean", "max", "sparsity", "camWeight"];
 export const MAX_PAGE_CHANNELS = 256;
 export const MAX_TOPK = 100;
 

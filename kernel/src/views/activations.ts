@@ -5,10 +5,9 @@ import * as tf from "@tensorflow/tfjs";
 import type { DisplayHandle } from "../display/display";
 import { findLayer, type AnyModel } from "../engine/model";
 import { checkModelArg } from "../hooks/run";
-import { ACTIVATIONS_MIME, PROTOCOL_VERSION, type ActivationsPayload } from "../protocol";
+import { ACTIVATIONS_MIME, PROTOCOL_VERSION, colorizeBytes, colormap, DEFAULT_COLORMAP, histogramEdges, pageSizeForBudget, toSnapshot, type ActivationsPayload } from "../protocol";
 import { quantizeChannels } from "../session/quantize";
-import { dequantize, toQuantizedImage } from "./quantized";
-import { colorize, montage, pngBase64 } from "./raster";
+import { montage, pngBase64, rgbFromRgba } from "./raster";
 import { CamlabView, buildBoundView } from "./view";
 
 export interface ActivationsOptions {
@@ -17,11 +16,6 @@ export interface ActivationsOptions {
   /** Histogram bins (default 40). */
   bins?: number;
   modelName?: string;
-}
-
-/** Tiles per page: as many as fit in 56 KB, at most 48 (the extension's rule, so pages line up). */
-export function pageSizeFor(height: number, width: number): number {
-  return Math.max(1, Math.min(48, Math.floor((56 * 1024) / Math.max(1, height * width))));
 }
 
 /** Histogram of every value of `x` with equal-width bins between its min and max; one read. */
@@ -43,7 +37,7 @@ export async function histogram(x: tf.Tensor, bins: number): Promise<{ edges: nu
     stats.dispose();
   }
   const [lo, hi] = [v[0], v[1]];
-  const edges = Array.from({ length: bins + 1 }, (_, i) => lo + ((hi - lo) * i) / bins);
+  const edges = histogramEdges(lo, hi, bins);
   const cumulative = [0, ...Array.from(v.subarray(2)), x.size];
   const counts = Array.from({ length: bins }, (_, i) => cumulative[i + 1] - cumulative[i]);
   return { edges, counts };
@@ -59,13 +53,20 @@ export async function activationsView(model: AnyModel, input: tf.Tensor, layer: 
     const act = bound.activation(layer);
     const [h, w, c] = act.shape;
     const channels = await bound.channelSummaries(layer, true);
-    const pageSize = pageSizeFor(h, w);
+    const pageSize = pageSizeForBudget(h, w);
     const first = channels.slice(0, pageSize).map((r) => r.index);
     const { headers, bytes } = await quantizeChannels(act, first);
-    const tiles = headers.map((hd, i) => toQuantizedImage({ header: hd, bytes }, bytes.subarray(i * h * w, (i + 1) * h * w)));
+    const tileBytes = headers.map((_, i) => bytes.subarray(i * h * w, (i + 1) * h * w));
+    const tiles = headers.map((hd, i) => toSnapshot(hd, tileBytes[i]));
     const hist = await histogram(act, options.bins ?? 40);
     const scale = Math.max(1, Math.ceil(32 / Math.max(h, w)));
-    const png = pngBase64(montage(headers.map((hd, i) => colorize(dequantize(hd, bytes.subarray(i * h * w, (i + 1) * h * w)), h, w)), 8, scale));
+    // Tiles coloured by their bytes (0 = the channel's minimum, 255 = its maximum), as the widget's tiles are.
+    const lut = colormap(DEFAULT_COLORMAP);
+    const png = pngBase64(montage(tileBytes.map((b) => {
+      const rgba = new Uint8ClampedArray(b.length * 4);
+      colorizeBytes(rgba, b, lut);
+      return rgbFromRgba(w, h, rgba);
+    }), 8, scale));
     const strongest = [...channels].sort((a, b) => b.mean - a.mean).slice(0, 5);
     const text = `activations of ${layer}: ${h}×${w}×${c}; strongest channels by mean: ` + strongest.map((s) => `#${s.index} (${s.mean.toPrecision(3)})`).join(", ");
     return new ActivationsView(ACTIVATIONS_MIME, {

@@ -5,10 +5,9 @@ import type * as tf from "@tensorflow/tfjs";
 import { CAM_METHODS, type CamMethodName } from "../cam/registry";
 import { defaultCamLayer, findLayer, spatialLayerNames, type AnyModel } from "../engine/model";
 import { checkModelArg } from "../hooks/run";
-import { HEATMAP_MIME, PROTOCOL_VERSION, type HeatmapPayload } from "../protocol";
+import { colormap, DEFAULT_COLORMAP, DEFAULT_OPACITY, encodeBase64, HEATMAP_MIME, PROTOCOL_VERSION, renderOverlay, toSnapshot, type HeatmapPayload } from "../protocol";
 import { imageToRgb } from "./image";
-import { dequantize, toQuantizedImage } from "./quantized";
-import { overlay, pngBase64 } from "./raster";
+import { pngBase64, rgbFromRgba } from "./raster";
 import { CamlabView, buildBoundView } from "./view";
 import type { DisplayHandle } from "../display/display";
 
@@ -60,8 +59,9 @@ export async function heatmapView(model: AnyModel, input: tf.Tensor, options: He
       for (const p of predictions) if (p.index !== classIndex) await bound.camMap(method, layer, p.index);
     }
     const rgb = await imageToRgb(options.image ?? bound.input!, "heatmapView");
-    const camValues = dequantize(q.header, q.bytes);
-    const png = pngBase64(overlay(rgb, camValues, q.header.height, q.header.width, 0.5));
+    // The widget's first frame, pixel for pixel: same function, colormap and opacity.
+    const pixels = renderOverlay({ width: rgb.width, height: rgb.height, rgb: rgb.data }, { ...q.header, bytes: q.bytes }, colormap(DEFAULT_COLORMAP), DEFAULT_OPACITY);
+    const png = pngBase64(rgbFromRgba(rgb.width, rgb.height, pixels));
     const label = bound.label(classIndex);
     const prob = ranked.find((p) => p.index === classIndex)!.probability;
     const text = `${method} heatmap of "${label}" (class ${classIndex}, p=${prob.toFixed(3)}) at layer ${layer}; top-${predictions.length}: ` +
@@ -70,8 +70,8 @@ export async function heatmapView(model: AnyModel, input: tf.Tensor, options: He
     return new HeatmapView(HEATMAP_MIME, {
       version: PROTOCOL_VERSION,
       session: ref,
-      image: { width: rgb.width, height: rgb.height, data: Buffer.from(rgb.data).toString("base64") },
-      cam: toQuantizedImage(q),
+      image: { width: rgb.width, height: rgb.height, data: encodeBase64(rgb.data) },
+      cam: toSnapshot(q.header, q.bytes),
       method,
       layer,
       classIndex,

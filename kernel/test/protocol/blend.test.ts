@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { blendInto, colorizeBytes } from "../src/blend";
-import { colormap } from "../src/colormaps";
+import { blendInto, colorizeBytes } from "../../src/protocol";
+import { colormap } from "../../src/protocol";
 
 const image = Uint8Array.from([200, 100, 0, 10, 20, 30]); // two pixels
 const cam = Float32Array.from([0, 1]);

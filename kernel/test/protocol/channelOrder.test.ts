@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { canSortLocally, pageCount, pageSizeForBudget, pageSlice, sortChannels } from "../src/activations/channelOrder";
-import type { ChannelSummary } from "../src/protocol";
+import { canSortLocally, pageCount, pageSizeForBudget, pageSlice, sortChannels } from "../../src/protocol";
+import type { ChannelSummary } from "../../src/protocol";
 
 const ch: ChannelSummary[] = [
   { index: 0, mean: 0.5, max: 2, sparsity: 0.1, camWeight: 0.3 },

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { colormap, COLORMAP_NAMES, lutIndex } from "../src/colormaps";
+import { colormap, COLORMAP_NAMES, lutIndex } from "../../src/protocol";
 
 const rgb = (lut: Uint8Array, i: number) => [lut[i * 3], lut[i * 3 + 1], lut[i * 3 + 2]];
 const luminance = ([r, g, b]: number[]) => 0.2126 * r + 0.7152 * g + 0.0722 * b;

@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { histogramOfMaps } from "../src/histogram";
-import { fromBuffer, type QuantizedMap } from "../src/quantized";
+import { histogramOfMaps } from "../../src/protocol";
+import { fromBuffer, type QuantizedMap } from "../../src/protocol";
 
 const realValues = (m: QuantizedMap) => [...m.bytes].map((b) => m.offset + (m.scale * b) / 255);
 

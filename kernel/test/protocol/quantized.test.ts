@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { decodeBase64, dequantize, fromBuffer, fromSnapshot, valueAt } from "../src/quantized";
+import { decodeBase64, dequantize, fromBuffer, fromSnapshot, valueAt } from "../../src/protocol";
 
 test("base64 decoding matches Node's own decoder, with and without padding", () => {
   const bytes = Uint8Array.from({ length: 257 }, (_, i) => (i * 37 + 11) % 256);

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { upsampleBilinear } from "../src/upsample";
+import { upsampleBilinear } from "../../src/protocol";
 
 test("2x2 -> 4x4 matches values worked out by hand (half-pixel centres, edges clamped)", () => {
   const out = upsampleBilinear({ width: 2, height: 2, values: Float32Array.from([0, 1, 2, 3]) }, 4, 4);

@@ -9,7 +9,7 @@ import { activeHookCount } from "../../src/hooks";
 import { JUPYTER_DISPLAY } from "../../src/display";
 import { currentSession } from "../../src/session";
 import { activationsView, heatmapView, histogram, layersView } from "../../src/views";
-import { ACTIVATIONS_MIME, HEATMAP_MIME, LAYERS_MIME, type QuantizedImage } from "../../src/protocol";
+import { ACTIVATIONS_MIME, HEATMAP_MIME, LAYERS_MIME, colorizeBytes, colormap, decodeBase64, DEFAULT_COLORMAP, DEFAULT_OPACITY, fromSnapshot, renderOverlay, type QuantizedImage } from "../../src/protocol";
 import { PoisonGradient, randomImages, smallResidual, smallSequential, splitSequential } from "../engine/fixtures";
 import * as ref from "../cam/reference";
 
@@ -74,6 +74,33 @@ describe("views", () => {
     assert.match(String(bundle["text/plain"]), /gradcam heatmap of "<b>c<\/b>" \(class 2, p=0\.\d+\) at layer conv3/);
     assert.equal(p.session!.kernelInstance, currentSession().kernelInstance);
     assert.ok(view.handle && currentSession().lookup(view.handle));
+  });
+
+  it("heatmapView's PNG is the shared core's renderOverlay of its own snapshot (the live canvas's first frame)", async () => {
+    const view = await heatmapView(model, x, { layer: "conv2" });
+    const p = view.payload;
+    const png = PNG.sync.read(Buffer.from(bundleOf(view)["image/png"] as string, "base64"));
+    const want = renderOverlay({ width: p.image.width, height: p.image.height, rgb: decodeBase64(p.image.data) }, fromSnapshot(p.cam), colormap(DEFAULT_COLORMAP), DEFAULT_OPACITY);
+    assert.equal(png.data.length, want.length);
+    // pngjs decodes to RGBA; the PNG is RGB, so alpha reads 255 as in the canvas frame.
+    for (let i = 0; i < want.length; i++) assert.equal(png.data[i], want[i], `byte ${i} (pixel ${i >> 2})`);
+    assert.ok(new Set(Array.from(want)).size > 10, "the frame is not flat");
+  });
+
+  it("activationsView's PNG tiles are colorizeBytes of the snapshot tiles (as the widget draws them)", async () => {
+    const view = await activationsView(model, x, "conv1");
+    const p = view.payload;
+    const png = PNG.sync.read(Buffer.from(bundleOf(view)["image/png"] as string, "base64"));
+    const [h, w] = p.shape;
+    const scale = Math.max(1, Math.ceil(32 / Math.max(h, w)));
+    const tile = fromSnapshot(p.tiles[0]);
+    const rgba = new Uint8ClampedArray(h * w * 4);
+    colorizeBytes(rgba, tile.bytes, colormap(DEFAULT_COLORMAP));
+    // Tile 0 sits at the top-left of the montage, each source pixel a scale x scale block.
+    for (let y = 0; y < h * scale; y++) for (let xx = 0; xx < w * scale; xx++) {
+      const s = (Math.floor(y / scale) * w + Math.floor(xx / scale)) * 4, d = (y * png.width + xx) * 4;
+      assert.deepEqual([png.data[d], png.data[d + 1], png.data[d + 2]], [rgba[s], rgba[s + 1], rgba[s + 2]], `montage pixel (${xx}, ${y})`);
+    }
   });
 
   it("heatmapView prefetches the listed classes: asking for them later runs no model", async () => {
