@@ -4,12 +4,11 @@
 import type { IRenderMime } from "@jupyterlab/rendermime-interfaces";
 import { Widget } from "@lumino/widgets";
 import { ActivationBrowser } from "./activations/ActivationBrowser";
-import { pageSizeForBudget, ACTIVATIONS_MIME, HEATMAP_MIME, LAYERS_MIME, type ActivationsPayload, type HeatmapPayload, type LayersPayload, type SessionRef, fromSnapshot, type QuantizedMap } from "./protocol";
+import { checkActivationsPayload, checkHeatmapPayload, checkLayersPayload, type Checked, pageSizeForBudget, ACTIVATIONS_MIME, HEATMAP_MIME, LAYERS_MIME, type ActivationsPayload, type HeatmapPayload, type LayersPayload, type SessionRef, fromSnapshot, type QuantizedMap } from "./protocol";
 import { clear } from "./dom";
 import { HeatmapOverlay } from "./heatmap/HeatmapOverlay";
 import { LayerBrowser } from "./layers/LayerBrowser";
 import { InteractionMeter, LiveBinding, StatusNote, type LiveLink } from "./live";
-import { checkActivationsPayload, checkHeatmapPayload, checkLayersPayload, type Checked } from "./payload";
 
 interface Disposable {
   dispose?(): void;

@@ -2,6 +2,7 @@
 // No tfjs, no Node, no Buffer: the kernel, the extension and the notebooks import this as code.
 export * from "./mime";
 export * from "./ops";
+export * from "./payload";
 export * from "./quantized";
 export * from "./colormaps";
 export * from "./upsample";

@@ -7,8 +7,9 @@ export const LAYERS_MIME = "application/vnd.camlab.layers+json";
 export const ACTIVATIONS_MIME = "application/vnd.camlab.activations+json";
 export const HEATMAP_MIME = "application/vnd.camlab.heatmap+json";
 
-/** Bumped when a payload changes shape incompatibly; renderers refuse newer versions with a message. */
-export const PROTOCOL_VERSION = 1;
+/** Version of the MIME payloads' shape (not the Jupyter wire protocol's, jupyter/wire.ts): bumped
+ *  when a payload changes incompatibly; renderers refuse newer versions with a message. */
+export const PAYLOAD_VERSION = 1;
 
 /** Where live data for a display lives in the kernel. */
 export interface SessionRef {

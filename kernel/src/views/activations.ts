@@ -5,7 +5,7 @@ import * as tf from "@tensorflow/tfjs";
 import type { DisplayHandle } from "../display/display";
 import { findLayer, type AnyModel } from "../engine/model";
 import { checkModelArg } from "../hooks/run";
-import { ACTIVATIONS_MIME, PROTOCOL_VERSION, colorizeBytes, colormap, DEFAULT_COLORMAP, histogramEdges, pageSizeForBudget, toSnapshot, type ActivationsPayload } from "../protocol";
+import { ACTIVATIONS_MIME, PAYLOAD_VERSION, colorizeBytes, colormap, DEFAULT_COLORMAP, histogramEdges, pageSizeForBudget, toSnapshot, type ActivationsPayload } from "../protocol";
 import { quantizeChannels } from "../session/quantize";
 import { montage, pngBase64, rgbFromRgba } from "./raster";
 import { CamlabView, buildBoundView } from "./view";
@@ -70,7 +70,7 @@ export async function activationsView(model: AnyModel, input: tf.Tensor, layer: 
     const strongest = [...channels].sort((a, b) => b.mean - a.mean).slice(0, 5);
     const text = `activations of ${layer}: ${h}×${w}×${c}; strongest channels by mean: ` + strongest.map((s) => `#${s.index} (${s.mean.toPrecision(3)})`).join(", ");
     return new ActivationsView(ACTIVATIONS_MIME, {
-      version: PROTOCOL_VERSION,
+      version: PAYLOAD_VERSION,
       session: ref,
       layer,
       shape: [h, w, c],

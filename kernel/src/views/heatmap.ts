@@ -5,7 +5,7 @@ import type * as tf from "@tensorflow/tfjs";
 import { CAM_METHODS, type CamMethodName } from "../cam/registry";
 import { defaultCamLayer, findLayer, spatialLayerNames, type AnyModel } from "../engine/model";
 import { checkModelArg } from "../hooks/run";
-import { colormap, DEFAULT_COLORMAP, DEFAULT_OPACITY, encodeBase64, HEATMAP_MIME, PROTOCOL_VERSION, renderOverlay, toSnapshot, type HeatmapPayload } from "../protocol";
+import { colormap, DEFAULT_COLORMAP, DEFAULT_OPACITY, encodeBase64, HEATMAP_MIME, PAYLOAD_VERSION, renderOverlay, toSnapshot, type HeatmapPayload } from "../protocol";
 import { imageToRgb } from "./image";
 import { pngBase64, rgbFromRgba } from "./raster";
 import { CamlabView, buildBoundView } from "./view";
@@ -68,7 +68,7 @@ export async function heatmapView(model: AnyModel, input: tf.Tensor, options: He
       predictions.map((p) => `${p.label} ${p.probability.toFixed(3)}`).join(", ");
     const layers = spatialLayerNames(model);
     return new HeatmapView(HEATMAP_MIME, {
-      version: PROTOCOL_VERSION,
+      version: PAYLOAD_VERSION,
       session: ref,
       image: { width: rgb.width, height: rgb.height, data: encodeBase64(rgb.data) },
       cam: toSnapshot(q.header, q.bytes),

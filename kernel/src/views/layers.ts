@@ -7,7 +7,7 @@ import type { AnyModel } from "../engine/model";
 import type { Target } from "../engine/targets";
 import { gradientHealth } from "../hooks/health";
 import { checkModelArg } from "../hooks/run";
-import { LAYERS_MIME, PROTOCOL_VERSION, type LayerGradientHealth, type LayerInfo, type LayersPayload } from "../protocol";
+import { LAYERS_MIME, PAYLOAD_VERSION, type LayerGradientHealth, type LayerInfo, type LayersPayload } from "../protocol";
 import { pngBase64, type Rgb } from "./raster";
 import { CamlabView, buildBoundView } from "./view";
 
@@ -71,7 +71,7 @@ export async function layersView(model: AnyModel, input?: tf.Tensor | null, opti
     }
     const png = pngBase64(layerStrip(layers, new Map((health ?? []).map((h) => [h.layer, h]))));
     return new LayersView(LAYERS_MIME, {
-      version: PROTOCOL_VERSION,
+      version: PAYLOAD_VERSION,
       session: ref,
       modelName: bound.modelName,
       layers,

@@ -1,8 +1,9 @@
 // Checks of MIME payloads before anything is drawn. A notebook's outputs are data from anywhere
 // (a saved file, another tool): a malformed one gets a message naming what is wrong, never an
-// exception or a blank box.
-import { PROTOCOL_VERSION, type ActivationsPayload, type HeatmapPayload, type LayersPayload, type SessionRef } from "./protocol";
+// exception or a blank box. Shared core: the extension checks every payload it renders with these.
+import { PAYLOAD_VERSION, type ActivationsPayload, type HeatmapPayload, type LayersPayload, type SessionRef } from "./mime";
 
+/** A checked payload, or why it was refused. */
 export type Checked<T> = { ok: true; payload: T } | { ok: false; reason: string };
 
 class Invalid extends Error {}
@@ -30,8 +31,8 @@ function str(x: unknown, what: string): string {
 
 function checkVersion(p: Record<string, unknown>): void {
   const v = int(p.version, "version", 1);
-  if (v > PROTOCOL_VERSION) {
-    throw new Invalid(`this output was made by a newer camlab (payload version ${v}); this extension reads version ${PROTOCOL_VERSION} — update camlab-extension`);
+  if (v > PAYLOAD_VERSION) {
+    throw new Invalid(`this output was made by a newer camlab (payload version ${v}); this extension reads version ${PAYLOAD_VERSION} — update camlab-extension`);
   }
 }
 
@@ -59,6 +60,7 @@ function run<T>(f: () => T): Checked<T> {
   }
 }
 
+/** Checks a layers payload (application/vnd.camlab.layers+json) field by field. */
 export function checkLayersPayload(x: unknown): Checked<LayersPayload> {
   return run(() => {
     const p = obj(x, "the layers payload");
@@ -84,6 +86,7 @@ export function checkLayersPayload(x: unknown): Checked<LayersPayload> {
   });
 }
 
+/** Checks an activations payload (application/vnd.camlab.activations+json) field by field. */
 export function checkActivationsPayload(x: unknown): Checked<ActivationsPayload> {
   return run(() => {
     const p = obj(x, "the activations payload");
@@ -107,6 +110,7 @@ export function checkActivationsPayload(x: unknown): Checked<ActivationsPayload>
   });
 }
 
+/** Checks a heatmap payload (application/vnd.camlab.heatmap+json) field by field. */
 export function checkHeatmapPayload(x: unknown): Checked<HeatmapPayload> {
   return run(() => {
     const p = obj(x, "the heatmap payload");

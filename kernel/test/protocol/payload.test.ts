@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { checkActivationsPayload, checkHeatmapPayload, checkLayersPayload } from "../src/payload";
+import { checkActivationsPayload, checkHeatmapPayload, checkLayersPayload } from "../../src/protocol";
 
 const b64 = (n: number) => Buffer.alloc(n).toString("base64");
 const heatmap = () => ({
