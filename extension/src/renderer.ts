@@ -10,7 +10,9 @@ import { HeatmapOverlay } from "./heatmap/HeatmapOverlay";
 import { LayerBrowser } from "./layers/LayerBrowser";
 import { InteractionMeter, LiveBinding, StatusNote, type LiveLink } from "./live";
 
-interface Disposable {
+/** What a view builds: its node, and what to free when the output goes. */
+interface ViewContent {
+  node: HTMLElement;
   dispose?(): void;
 }
 
@@ -18,7 +20,7 @@ interface View<P> {
   kind: string;
   check(x: unknown): Checked<P>;
   session(p: P): SessionRef | null;
-  build(p: P, binding: LiveBinding, meter: InteractionMeter): { node: HTMLElement } & Disposable;
+  build(p: P, binding: LiveBinding, meter: InteractionMeter): ViewContent;
 }
 
 const layersView: View<LayersPayload> = {
@@ -61,7 +63,7 @@ const heatmapView: View<HeatmapPayload> = {
 };
 
 export class CamlabRenderer<P> extends Widget implements IRenderMime.IRenderer {
-  private content: Disposable | null = null;
+  private content: ViewContent | null = null;
   private binding: LiveBinding | null = null;
 
   constructor(

@@ -44,7 +44,7 @@ test("replies are matched by id, in any order, with buffers and byte counts", as
   assert.equal(k.sent.length, 2);
   assert.notEqual(k.sent[0].id, k.sent[1].id);
   const [r1, r2] = k.sent;
-  k.reply({ id: r2.id, ok: true, op: "predictions.topk", result: { predictions: [{ index: 0, label: "é", probability: 1 }] } });
+  k.reply({ id: r2.id, ok: true, op: "predictions.topk", result: { predictions: [{ classIndex: 0, label: "é", score: 3, probability: 1 }] } });
   const camBytes = new Uint8Array(49);
   const camReply = { id: r1.id, ok: true, op: "cam.compute", result: { method: "gradcam", layer: "conv", classIndex: 1, label: "x", width: 7, height: 7, scale: 1, offset: 0 } };
   k.reply(camReply, [camBytes]);

@@ -86,7 +86,7 @@ export class HeatmapOverlay {
   }
 
   private labelOf(classIndex: number): string {
-    return this.payload.predictions.find((p) => p.index === classIndex)?.label ?? "";
+    return this.payload.predictions.find((p) => p.classIndex === classIndex)?.label ?? "";
   }
 
   private addPane(name: "a" | "b", choice: CamChoice, cam: QuantizedMap): CamPane {
@@ -113,8 +113,8 @@ export class HeatmapOverlay {
     const layers = offered.includes(c.layer) ? offered : [c.layer, ...offered];
     const method = select("camlab-method", "CAM method", methods.map((m) => [m, m] as const), c.method);
     const layer = select("camlab-cam-layer", "CAM layer", layers.map((l) => [l, l] as const), c.layer);
-    const classes = this.payload.predictions.map((p) => [String(p.index), `${p.label} (${p.index})`] as const);
-    if (!this.payload.predictions.some((p) => p.index === c.classIndex)) classes.unshift([String(c.classIndex), `${c.label || "class"} (${c.classIndex})`]);
+    const classes = this.payload.predictions.map((p) => [String(p.classIndex), `${p.label ?? "class"} (${p.classIndex})`] as const);
+    if (!this.payload.predictions.some((p) => p.classIndex === c.classIndex)) classes.unshift([String(c.classIndex), `${c.label || "class"} (${c.classIndex})`]);
     const cls = select("camlab-class-select", "class", classes, String(c.classIndex));
     for (const s of [method, layer, cls]) {
       s.dataset.pane = pane.name;
@@ -134,12 +134,12 @@ export class HeatmapOverlay {
   private renderClassList(): void {
     clear(this.classList);
     for (const p of this.payload.predictions) {
-      const selected = p.index === this.active.choice.classIndex;
-      const b = h("button", { cls: `camlab-class-item${selected ? " camlab-class-item--selected" : ""}`, testid: "camlab-class-item", data: { classIndex: String(p.index) }, attrs: { "aria-pressed": String(selected) } }, [
-        h("span", { cls: "camlab-class-label", text: p.label }),
+      const selected = p.classIndex === this.active.choice.classIndex;
+      const b = h("button", { cls: `camlab-class-item${selected ? " camlab-class-item--selected" : ""}`, testid: "camlab-class-item", data: { classIndex: String(p.classIndex) }, attrs: { "aria-pressed": String(selected) } }, [
+        h("span", { cls: "camlab-class-label", text: p.label ?? `class ${p.classIndex}` }),
         h("span", { cls: "camlab-class-prob", text: `${(p.probability * 100).toFixed(1)}%` }),
       ]);
-      b.addEventListener("click", () => void this.recompute(this.active, { ...this.active.choice, classIndex: p.index, label: p.label }, "select-class"));
+      b.addEventListener("click", () => void this.recompute(this.active, { ...this.active.choice, classIndex: p.classIndex, label: p.label ?? "" }, "select-class"));
       this.classList.appendChild(h("li", {}, [b]));
     }
   }
@@ -208,11 +208,11 @@ export class HeatmapOverlay {
     const a = this.panes[0];
     // Start the comparison where it is most telling: another method if there is one, else the runner-up class.
     const otherMethod = this.payload.methods.find((m) => m !== a.choice.method);
-    const otherClass = this.payload.predictions.find((p) => p.index !== a.choice.classIndex);
+    const otherClass = this.payload.predictions.find((p) => p.classIndex !== a.choice.classIndex);
     const choice: CamChoice = otherMethod
       ? { ...a.choice, method: otherMethod }
       : otherClass
-        ? { ...a.choice, classIndex: otherClass.index, label: otherClass.label }
+        ? { ...a.choice, classIndex: otherClass.classIndex, label: otherClass.label ?? "" }
         : { ...a.choice };
     const b = this.addPane("b", a.choice, this.snapshotCam);
     b.draw(colormap(this.cmap), this.opacityValue());

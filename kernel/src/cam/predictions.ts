@@ -1,16 +1,9 @@
 // Top-k predictions from a model output [batch, classes]: the only host read in a CAM call,
 // and it is small (classes × batch numbers).
 import * as tf from "@tensorflow/tfjs";
+import type { Prediction } from "../protocol";
 
-/** One of the top-k classes of an image. */
-export interface Prediction {
-  classIndex: number;
-  label: string | null;
-  /** The model's raw output for the class (logit or probability, as the model gives it). */
-  score: number;
-  /** Softmax of the output, or the output itself when it already is a distribution. */
-  probability: number;
-}
+export type { Prediction };
 
 /** Top-k classes per image, best first. Leaves no tensors behind. */
 export async function topK(output: tf.Tensor, k = 5, labels?: readonly string[]): Promise<Prediction[][]> {

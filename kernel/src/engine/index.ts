@@ -4,7 +4,7 @@ export type { BackendInfo, BackendName, WebGpuAdapter } from "./backend";
 export { countReads, measureReads, activeReadCounters } from "./readCounter";
 export type { ReadCounter, ReadCounterOptions, ReadSummary, TensorRead } from "./readCounter";
 export { describeLayers, findLayer, layerNames, graphNode, defaultCamLayer, spatialLayerNames, isGraphModel, isLayersModel, isGraphNode, layerOutputShape, targetName } from "./model";
-export type { AnyModel, Layer, GraphNode, HookTarget, LayerInfo } from "./model";
+export type { AnyModel, Layer, GraphNode, HookTarget, LayerDescription } from "./model";
 export { closestNames } from "./names";
 export { classScore, softmaxProbability, resolveTarget } from "./targets";
 export type { Target, TargetFn, ResolvedTarget } from "./targets";

@@ -18,7 +18,9 @@ export interface GraphNode {
 /** What hooks attach to: a layer of a LayersModel or a node of a GraphModel. */
 export type HookTarget = Layer | GraphNode;
 
-export interface LayerInfo {
+/** What describeLayers says of one layer or node (the model's view; the layer browser's rows are
+ *  the protocol's LayerInfo, made from these by the session). */
+export interface LayerDescription {
   /** Name to pass to findLayer/cam/FeatureExtractor ("outer/inner" inside nested models). */
   name: string;
   /** Keras class (Conv2D, Dense…) or, for a GraphModel node, its op (Conv2D, Relu6…). */
@@ -138,7 +140,7 @@ export function layerOutputShape(t: HookTarget): (number | null)[] | null {
 }
 
 /** One row per layer/node: the table the layers browser shows. */
-export function describeLayers(model: AnyModel): LayerInfo[] {
+export function describeLayers(model: AnyModel): LayerDescription[] {
   checkModel(model, "describeLayers");
   if (isGraphModel(model)) {
     const weights = (model as unknown as GraphInternals).weights;

@@ -9,7 +9,7 @@ export const HEATMAP_MIME = "application/vnd.camlab.heatmap+json";
 
 /** Version of the MIME payloads' shape (not the Jupyter wire protocol's, jupyter/wire.ts): bumped
  *  when a payload changes incompatibly; renderers refuse newer versions with a message. */
-export const PAYLOAD_VERSION = 1;
+export const PAYLOAD_VERSION = 2;
 
 /** Where live data for a display lives in the kernel. */
 export interface SessionRef {
@@ -98,9 +98,15 @@ export interface ActivationsPayload {
   histogram: { edges: number[]; counts: number[] };
 }
 
+/** One of the top-k classes of an image: the one shape for camlab.cam's results, the heatmap
+ *  payload and the "predictions.topk" reply. */
 export interface Prediction {
-  index: number;
-  label: string;
+  classIndex: number;
+  /** The class name; null when the model has no names (the session then sends "class <n>"). */
+  label: string | null;
+  /** The model's raw output for the class (logit or probability, as the model gives it). */
+  score: number;
+  /** Softmax of the output, or the output itself when it already is a distribution. */
   probability: number;
 }
 

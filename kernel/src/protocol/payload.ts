@@ -1,7 +1,7 @@
 // Checks of MIME payloads before anything is drawn. A notebook's outputs are data from anywhere
 // (a saved file, another tool): a malformed one gets a message naming what is wrong, never an
 // exception or a blank box. Shared core: the extension checks every payload it renders with these.
-import { PAYLOAD_VERSION, type ActivationsPayload, type HeatmapPayload, type LayersPayload, type SessionRef } from "./mime";
+import { PAYLOAD_VERSION, type ActivationsPayload, type HeatmapPayload, type LayersPayload, type Prediction, type SessionRef } from "./mime";
 
 /** A checked payload, or why it was refused. */
 export type Checked<T> = { ok: true; payload: T } | { ok: false; reason: string };
@@ -124,14 +124,17 @@ export function checkHeatmapPayload(x: unknown): Checked<HeatmapPayload> {
     str(p.method, "method");
     str(p.layer, "layer");
     int(p.classIndex, "classIndex");
-    arr(p.predictions, "predictions").forEach((q, i) => {
+    const predictions = arr(p.predictions, "predictions").map((q, i): Prediction => {
       const o = obj(q, `predictions[${i}]`);
-      int(o.index, `predictions[${i}].index`);
-      str(o.label, `predictions[${i}].label`);
-      num(o.probability, `predictions[${i}].probability`);
+      // Version 1 (saved notebooks) named the class `index` and had no raw score.
+      const v1 = p.version === 1;
+      const classIndex = int(v1 ? o.index : o.classIndex, `predictions[${i}].${v1 ? "index" : "classIndex"}`);
+      const label = o.label === null ? null : str(o.label, `predictions[${i}].label`);
+      const probability = num(o.probability, `predictions[${i}].probability`);
+      return { classIndex, label, score: v1 ? probability : num(o.score, `predictions[${i}].score`), probability };
     });
     arr(p.methods, "methods").forEach((m, i) => str(m, `methods[${i}]`));
     arr(p.layers, "layers").forEach((m, i) => str(m, `layers[${i}]`));
-    return { ...(p as unknown as HeatmapPayload), session };
+    return { ...(p as unknown as HeatmapPayload), predictions, version: PAYLOAD_VERSION, session };
   });
 }

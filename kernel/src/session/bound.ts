@@ -179,7 +179,7 @@ export class BoundModel {
           this.predictionCache = [];
         } else {
           const all = await topK(output, output.shape[1] as number, this.labels ?? undefined);
-          this.predictionCache = all[0].map((p) => ({ index: p.classIndex, label: p.label ?? `class ${p.classIndex}`, probability: p.probability }));
+          this.predictionCache = all[0].map((p) => ({ ...p, label: p.label ?? `class ${p.classIndex}` }));
         }
       } finally {
         output.dispose();

@@ -5,11 +5,6 @@
 // than "unknown".
 import type * as tf from "@tensorflow/tfjs";
 
-/** Something the registry owns and must free on eviction. */
-export interface Disposable {
-  dispose(): void;
-}
-
 export interface RegistryEntry<T> {
   handle: string;
   value: T;

@@ -49,21 +49,21 @@ export async function heatmapView(model: AnyModel, input: tf.Tensor, options: He
       throw new Error(`camlab.heatmapView: classes must be a non-empty list of class indices from 0 to ${classCount - 1}, got ${JSON.stringify(offered)}`);
     }
     const ranked = await bound.predictions(classCount);
-    const predictions = (offered ? ranked.filter((p) => offered.includes(p.index)) : ranked).slice(0, k);
-    const classIndex = options.classIndex ?? predictions[0].index;
+    const predictions = (offered ? ranked.filter((p) => offered.includes(p.classIndex)) : ranked).slice(0, k);
+    const classIndex = options.classIndex ?? predictions[0].classIndex;
     if (!Number.isInteger(classIndex) || classIndex < 0 || classIndex >= classCount) {
       throw new Error(`camlab.heatmapView: classIndex must be an integer from 0 to ${classCount - 1}, got ${classIndex}`);
     }
     const q = await bound.camMap(method, layer, classIndex);
     if (options.prefetch !== false) {
-      for (const p of predictions) if (p.index !== classIndex) await bound.camMap(method, layer, p.index);
+      for (const p of predictions) if (p.classIndex !== classIndex) await bound.camMap(method, layer, p.classIndex);
     }
     const rgb = await imageToRgb(options.image ?? bound.input!, "heatmapView");
     // The widget's first frame, pixel for pixel: same function, colormap and opacity.
     const pixels = renderOverlay({ width: rgb.width, height: rgb.height, rgb: rgb.data }, { ...q.header, bytes: q.bytes }, colormap(DEFAULT_COLORMAP), DEFAULT_OPACITY);
     const png = pngBase64(rgbFromRgba(rgb.width, rgb.height, pixels));
     const label = bound.label(classIndex);
-    const prob = ranked.find((p) => p.index === classIndex)!.probability;
+    const prob = ranked.find((p) => p.classIndex === classIndex)!.probability;
     const text = `${method} heatmap of "${label}" (class ${classIndex}, p=${prob.toFixed(3)}) at layer ${layer}; top-${predictions.length}: ` +
       predictions.map((p) => `${p.label} ${p.probability.toFixed(3)}`).join(", ");
     const layers = spatialLayerNames(model);

@@ -4,14 +4,14 @@ import { checkActivationsPayload, checkHeatmapPayload, checkLayersPayload } from
 
 const b64 = (n: number) => Buffer.alloc(n).toString("base64");
 const heatmap = () => ({
-  version: 1,
+  version: 2,
   session: { handle: "h3", kernelInstance: "k-1" },
   image: { width: 2, height: 2, data: b64(12) },
   cam: { width: 1, height: 1, scale: 1, offset: 0, data: b64(1) },
   method: "gradcam",
   layer: "conv",
   classIndex: 3,
-  predictions: [{ index: 3, label: "<b>cat</b>", probability: 0.9 }],
+  predictions: [{ classIndex: 3, label: "<b>cat</b>", score: 4.2, probability: 0.9 }],
   methods: ["gradcam"],
   layers: ["conv"],
 });
@@ -20,6 +20,12 @@ test("a well-formed heatmap payload passes, strings untouched", () => {
   const r = checkHeatmapPayload(heatmap());
   assert.ok(r.ok);
   assert.equal(r.ok && r.payload.predictions[0].label, "<b>cat</b>");
+});
+
+test("a version 1 heatmap payload (a notebook saved before) reads as the current shape", () => {
+  const r = checkHeatmapPayload({ ...heatmap(), version: 1, predictions: [{ index: 3, label: "cat", probability: 0.9 }] });
+  assert.ok(r.ok);
+  assert.deepEqual(r.ok && r.payload.predictions, [{ classIndex: 3, label: "cat", score: 0.9, probability: 0.9 }]);
 });
 
 test("a payload without session (reopened notebook, saved file) is fine and has session null", () => {
@@ -31,9 +37,10 @@ test("a payload without session (reopened notebook, saved file) is fine and has 
 test("malformed payloads are refused with the field that is wrong", () => {
   const cases: Array<[unknown, RegExp]> = [
     [null, /the heatmap payload must be an object/],
-    [{ ...heatmap(), version: 2 }, /newer camlab \(payload version 2\); this extension reads version 1/],
+    [{ ...heatmap(), version: 3 }, /newer camlab \(payload version 3\); this extension reads version 2/],
     [{ ...heatmap(), cam: { ...heatmap().cam, width: 0 } }, /cam.width must be an integer >= 1/],
-    [{ ...heatmap(), predictions: [{ index: 1, label: 5, probability: 1 }] }, /predictions\[0\].label must be a string/],
+    [{ ...heatmap(), predictions: [{ classIndex: 1, label: 5, score: 1, probability: 1 }] }, /predictions\[0\].label must be a string/],
+    [{ ...heatmap(), predictions: [{ index: 1, label: "a", probability: 1 }] }, /predictions\[0\].classIndex must be an integer/],
     [{ ...heatmap(), session: { handle: 7 } }, /session.handle must be a string/],
   ];
   for (const [x, re] of cases) {

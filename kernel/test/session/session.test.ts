@@ -189,10 +189,11 @@ describe("session operations", () => {
     const probs = ref.softmax(logits);
     const { result } = await ok(session, handle, "predictions.topk", { k: 2 });
     const order = probs.map((_, i) => i).sort((p, q) => probs[q] - probs[p]);
-    assert.deepEqual(result.predictions.map((p) => p.index), order.slice(0, 2));
+    assert.deepEqual(result.predictions.map((p) => p.classIndex), order.slice(0, 2));
     result.predictions.forEach((p) => {
-      assert.ok(Math.abs(p.probability - probs[p.index]) < 1e-5);
-      assert.equal(p.label, ["zero", "one", "two", "three"][p.index]);
+      assert.ok(Math.abs(p.probability - probs[p.classIndex]) < 1e-5);
+      assert.equal(p.label, ["zero", "one", "two", "three"][p.classIndex]);
+      assert.ok(Math.abs(p.score - logits[p.classIndex]) < 1e-5, "score is the raw output");
     });
   });
 

@@ -113,7 +113,7 @@ describe("views", () => {
     }) as typeof model.apply;
     try {
       for (const p of view.payload.predictions) {
-        await currentSession().dispatch("cam.compute", view.handle!, { method: "gradcam", layer: "conv2", classIndex: p.index });
+        await currentSession().dispatch("cam.compute", view.handle!, { method: "gradcam", layer: "conv2", classIndex: p.classIndex });
       }
     } finally {
       model.apply = original as typeof model.apply;
@@ -222,8 +222,8 @@ describe("views", () => {
     out.dispose();
     const view = await heatmapView(model, x, { layer: "conv3", classes: [3, 1], prefetch: false });
     const want = [1, 3].sort((a, b) => probs[b] - probs[a]);
-    assert.deepEqual(view.payload.predictions.map((p) => p.index), want);
-    view.payload.predictions.forEach((p) => assert.ok(Math.abs(p.probability - probs[p.index]) < 1e-5));
+    assert.deepEqual(view.payload.predictions.map((p) => p.classIndex), want);
+    view.payload.predictions.forEach((p) => assert.ok(Math.abs(p.probability - probs[p.classIndex]) < 1e-5));
     view.release();
     await assert.rejects(heatmapView(model, x, { classes: [4] }), /classes must be a non-empty list of class indices from 0 to 3, got \[4\]/);
   });
