@@ -9,6 +9,7 @@
 // intermediates itself — also when a checkpoint throws Cancelled — and returns fresh tensors that
 // the base then owns.
 import type * as tf from "@tensorflow/tfjs";
+import type { CamOptions } from "./base";
 
 /** What the base hands a method for one layer. */
 export interface CamContext {
@@ -30,6 +31,12 @@ export interface CamContext {
   scoreInputs(inputs: tf.Tensor4D, image: number): tf.Tensor1D;
   /** Same, but with this layer's output replaced by `activations` [n, h, w, channels]. */
   scoreActivations(activations: tf.Tensor4D, image: number): tf.Tensor1D;
+  /** The model output [n, …] with this layer's output replaced by `activations` (image `image` elsewhere); differentiable in `activations`. */
+  outputFromActivations(activations: tf.Tensor4D, image: number): tf.Tensor;
+  /** d(Σ this layer's output)/d(its own kernel) per image, folded to [batch, rows, channels] (rows: the kernel's other axes); throws for a layer without a kernel. */
+  kernelGradient(): tf.Tensor3D;
+  /** The class image `image` explains, [1] int32 (top-1 or given), or null for a target function. */
+  explained(image: number): tf.Tensor1D | null;
 }
 
 /** A method's result: channel weights (the base forms Σ_c w_c·A_c) or a map it formed itself. */
@@ -41,6 +48,8 @@ export interface CamMethod {
   readonly name: string;
   /** Paper reference shown in docs and the UI. */
   readonly paper: string;
+  /** Optional: throws a clear error when `cam()`'s options do not suit this method — called before any kernel runs. */
+  check?(options: CamOptions): void;
   /** Synchronous (inside tf.tidy) or async (manages its own tensors; see the file comment). */
   weigh(ctx: CamContext): CamWeighting | Promise<CamWeighting>;
 }

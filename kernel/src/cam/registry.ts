@@ -7,6 +7,12 @@ import { layerCam } from "./methods/layercam";
 import { scoreCam } from "./methods/scorecam";
 import { eigenCam } from "./methods/eigencam";
 import { ablationCam } from "./methods/ablationcam";
+import { eigenGradCam } from "./methods/eigengradcam";
+import { finerCamDefault } from "./methods/finercam";
+import { shapleyCam } from "./methods/shapleycam";
+import { rise } from "./methods/rise";
+import { kpcaCam } from "./methods/kpcacam";
+import { lightCam } from "./methods/lightcam";
 
 /** Every CAM method by the name `cam({ method })` takes. */
 export const CAM_METHODS = {
@@ -18,6 +24,12 @@ export const CAM_METHODS = {
   scorecam: scoreCam,
   eigencam: eigenCam,
   ablationcam: ablationCam,
+  eigengradcam: eigenGradCam,
+  finercam: finerCamDefault,
+  shapleycam: shapleyCam,
+  rise: rise(),
+  kpcacam: kpcaCam(),
+  lightcam: lightCam,
 } as const;
 
 /** A method name: "gradcam", "scorecam", … */
@@ -28,6 +40,6 @@ export function resolveMethod(method: CamMethodName | CamMethod | undefined): Ca
   if (method == null) return gradCam;
   if (typeof method === "object" && typeof method.weigh === "function") return method;
   const m = (CAM_METHODS as Record<string, CamMethod>)[String(method).toLowerCase().replace(/[-_ +]/g, (ch) => (ch === "+" ? "p" : ""))];
-  if (m == null) throw new Error(`camlab.cam: unknown method ${JSON.stringify(method)}; use one of ${Object.keys(CAM_METHODS).join(", ")} (or guidedBackprop/guidedGradCam for the guided variants)`);
+  if (m == null) throw new Error(`camlab.cam: unknown method ${JSON.stringify(method)}; use one of ${Object.keys(CAM_METHODS).join(", ")} (or guidedBackprop/guidedGradCam for the guided variants; finerCam(), rise(), kpcaCam() for options)`);
   return m;
 }

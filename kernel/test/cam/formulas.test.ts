@@ -4,7 +4,7 @@ import { after, before, describe, it } from "node:test";
 import * as assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { ensureBackend } from "../../src/engine";
-import { cam, type CamMethodName } from "../../src/cam";
+import { cam, rise, type CamMethod, type CamMethodName } from "../../src/cam";
 import { pick, randomImages, smallSequential, splitSequential } from "../engine/fixtures";
 import * as ref from "./reference";
 
@@ -18,6 +18,9 @@ describe("CAM methods vs their formulas", () => {
   let G: ref.Img[];
   let tail: (a: tf.Tensor) => tf.Tensor;
   let xs: number[][][][];
+  let X: ref.Img[];
+  let K: number[][][][];
+  let bias3: number[];
 
   before(async () => {
     await ensureBackend();
@@ -30,6 +33,11 @@ describe("CAM methods vs their formulas", () => {
     A = (await a.array()) as ref.Img[];
     G = (await g.array()) as ref.Img[];
     xs = (await x.array()) as number[][][][];
+    // conv3's input (relu2's output) and its kernel, for the lightweight CAM's formula.
+    const before3 = splitSequential(model, "relu2").head.predict(x) as tf.Tensor;
+    X = (await before3.array()) as ref.Img[];
+    before3.dispose();
+    [K, bias3] = (await Promise.all(model.getLayer("conv3").getWeights().map((t) => t.array()))) as [number[][][][], number[]];
     a.dispose();
     g.dispose();
   });
@@ -88,14 +96,64 @@ describe("CAM methods vs their formulas", () => {
       const w = yk.map((v) => (y - v) / (y + 1e-7));
       return { map: ref.weightedMap(A[b], w), weights: w };
     },
+    eigengradcam: async (b) => ({ map: ref.eigenCamMap(A[b].map((r, i) => r.map((px, j) => px.map((v, k) => v * G[b][i][j][k])))), weights: null }),
+    finercam: async (b) => {
+      // Finer-CAM: Grad-CAM of Σ_s (y_c − y_s) over the 3 classes of score closest to y_c (α = 1).
+      const [y] = await tailOutputs([A[b]]);
+      const c = CLASSES[b];
+      const similar = y.map((v, k) => [Math.abs(v - y[c]), k]).filter(([, k]) => k !== c).sort((p, q) => p[0] - q[0]).slice(0, 3).map(([, k]) => k);
+      const v = y.map((_, k) => (k === c ? 3 : 0) - (similar.includes(k) ? 1 : 0));
+      const g = tf.tidy(() => tf.grad((aa: tf.Tensor) => tf.sum(tf.mul(tail(aa), tf.tensor1d(v))))(tf.tensor4d([A[b]])));
+      const w = ref.channelMeans(((await g.array()) as ref.Img[])[0]);
+      g.dispose();
+      return { map: ref.weightedMap(A[b], w), weights: w };
+    },
+    shapleycam: async (b) => {
+      // A linear tail (GAP → dense) and a logit target: the Hessian term vanishes, ShapleyCAM = Grad-CAM
+      // here; the softmax-target test below checks the Hessian term against its closed form.
+      const w = ref.gradCamWeights(G[b]);
+      return { map: ref.weightedMap(A[b], w), weights: w };
+    },
+    rise: async (b) => {
+      const masks = await ref.riseMasks(RISE.masks, 3, SIZE, SIZE, RISE.cells, RISE.keep, RISE.seed, randomUniform);
+      const scores = await modelScores(masks.map((m) => xs[b].map((r, i) => r.map((px, j) => px.map((v) => v * m[i][j])))), CLASSES[b]);
+      // RISE Eq. 6: S = 1/(p·N) Σ_i f(I ⊙ M_i) M_i.
+      const map = masks[0].map((r, i) => r.map((_, j) => masks.reduce((s, m, n) => s + scores[n] * m[i][j], 0) / (RISE.keep * RISE.masks)));
+      return { map, weights: null };
+    },
+    kpcacam: async (b) => ({ map: ref.kpcaMap(A[b]), weights: null }),
+    lightcam: async (b) => {
+      const w = ref.kernelGradientWeights(X[b], K, bias3);
+      return { map: ref.weightedMap(A[b], w), weights: w };
+    },
   };
+
+  /** tfjs's seeded uniform numbers (the masks' random grid), read to the host. */
+  async function randomUniform(shape: number[], seed: number): Promise<number[]> {
+    const t = tf.randomUniform(shape, 0, 1, "float32", seed);
+    const v = Array.from(await t.data());
+    t.dispose();
+    return v;
+  }
+
+  async function tailOutputs(acts: ref.Img[]): Promise<number[][]> {
+    const o = tf.tidy(() => tail(tf.tensor4d(acts)));
+    const v = (await o.array()) as number[][];
+    o.dispose();
+    return v;
+  }
+
+  /** Methods run with options here (RISE: 10 masks, so the reference stays small). */
+  const RISE = { masks: 10, cells: 3, keep: 0.5, seed: 4 };
+  const configured: Partial<Record<CamMethodName, CamMethod>> = { rise: rise(RISE) };
 
   for (const method of Object.keys(references) as CamMethodName[]) {
     it(`${method}: raw map, weights and heatmap match the formula (batch of 2, per-image classes)`, async () => {
       const n0 = tf.memory().numTensors;
-      const r = await cam(model, x, { method, layer: "conv3", target: CLASSES, batchSize: 3 });
+      const r = await cam(model, x, { method: configured[method] ?? method, layer: "conv3", target: CLASSES, batchSize: 3 });
       assert.deepEqual(r.targets, CLASSES);
-      assert.deepEqual(r.raw.shape, [2, 4, 4]);
+      // RISE forms its map at the input's resolution; the others at the layer's.
+      assert.deepEqual(r.raw.shape, method === "rise" ? [2, SIZE, SIZE] : [2, 4, 4]);
       assert.deepEqual(r.heatmap.shape, [2, SIZE, SIZE]);
       const raw = (await r.raw.array()) as number[][][];
       const heat = (await r.heatmap.array()) as number[][][];

@@ -155,3 +155,83 @@ export function maxRelErr(a: number[] | number[][], b: number[] | number[][]): n
   fa.forEach((v, i) => (m = Math.max(m, Math.abs(v - fb[i]))));
   return m / scale;
 }
+
+/** mulberry32 (Tommy Ettinger's public-domain PRNG), written here from its definition. */
+function mulberry32Ref(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1) >>> 0;
+    t = (t ^ (t + Math.imul(t ^ (t >>> 7), t | 61))) >>> 0;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * RISE masks (Petsiuk et al. 2018, Sec. 3.2) as camlab draws them: batches of `batch` masks, batch j
+ * with seed + j — a binary cells×cells grid (uniform < keep, from `uniform`), bilinearly upsampled
+ * to (cells+1)·⌈H/cells⌉ and cropped to H×W at shifts drawn with mulberry32(seed + j).
+ */
+export async function riseMasks(total: number, batch: number, H: number, W: number, cells: number, keep: number, seed: number, uniform: (shape: number[], seed: number) => Promise<number[]>): Promise<number[][][]> {
+  const ch = Math.ceil(H / cells), cw = Math.ceil(W / cells);
+  const out: number[][][] = [];
+  for (let j = 0, b = 0; j < total; j += batch, b++) {
+    const n = Math.min(batch, total - j);
+    const random = mulberry32Ref(seed + b);
+    const shifts = Array.from({ length: n }, () => [Math.floor(random() * ch), Math.floor(random() * cw)]);
+    const u = await uniform([n, cells, cells, 1], seed + b);
+    for (let m = 0; m < n; m++) {
+      const grid = Array.from({ length: cells }, (_, i) => Array.from({ length: cells }, (__, k) => (u[m * cells * cells + i * cells + k] < keep ? 1 : 0)));
+      const up = resizeBilinear(grid, (cells + 1) * ch, (cells + 1) * cw);
+      const [dy, dx] = shifts[m];
+      out.push(up.slice(dy, dy + H).map((r) => r.slice(dx, dx + W)));
+    }
+  }
+  return out;
+}
+
+/**
+ * KPCA-CAM (Karmani et al. 2024) as scikit-learn's KernelPCA(n_components=1, kernel="sigmoid")
+ * on the channel-centred positions: K = tanh(γ XXᵀ + 1), γ = 1/C, centred; the top eigenvector α
+ * (largest eigenvalue λ) by Jacobi; projection α·√λ, signed so its largest-magnitude entry is positive.
+ */
+export function kpcaMap(a: Img): number[][] {
+  const h = a.length, w = a[0].length, c = a[0][0].length;
+  const rows = a.flat();
+  const n = rows.length;
+  const mean = new Array(c).fill(0);
+  rows.forEach((r) => r.forEach((v, k) => (mean[k] += v / n)));
+  const x = rows.map((r) => r.map((v, k) => v - mean[k]));
+  const k = x.map((p) => x.map((q) => Math.tanh(p.reduce((s, v, i) => s + v * q[i], 0) / c + 1)));
+  const rowMean = k.map((r) => r.reduce((s, v) => s + v, 0) / n);
+  const all = rowMean.reduce((s, v) => s + v, 0) / n;
+  const kc = k.map((r, i) => r.map((v, j) => v - rowMean[i] - rowMean[j] + all)); // K symmetric: column means = row means
+  const v = topEigenvector(kc);
+  const lambda = v.reduce((s, vi, i) => s + vi * kc[i].reduce((t, kij, j) => t + kij * v[j], 0), 0);
+  let big = 0;
+  v.forEach((vi, i) => (Math.abs(vi) > Math.abs(v[big]) ? (big = i) : 0));
+  const sign = v[big] >= 0 ? 1 : -1;
+  const proj = v.map((vi) => vi * Math.sqrt(Math.max(lambda, 0)) * sign);
+  return Array.from({ length: h }, (_, i) => proj.slice(i * w, (i + 1) * w));
+}
+
+/**
+ * The lightweight CAM's weights for a 3×3 "valid" stride-1 conv with ReLU: input X [h][w][cin],
+ * kernel K [3][3][cin][cout]: ∂(Σ_ij ReLU(z_ijo))/∂K_abco = Σ_ij [z_ijo > 0] X_{i+a, j+b, c},
+ * averaged over (a, b, c).
+ */
+export function kernelGradientWeights(x: Img, k: number[][][][], bias: number[]): number[] {
+  const kh = k.length, kw = k[0].length, cin = k[0][0].length, cout = k[0][0][0].length;
+  const oh = x.length - kh + 1, ow = x[0].length - kw + 1;
+  const w = new Array(cout).fill(0);
+  for (let i = 0; i < oh; i++)
+    for (let j = 0; j < ow; j++)
+      for (let o = 0; o < cout; o++) {
+        let z = bias[o];
+        for (let a = 0; a < kh; a++) for (let b = 0; b < kw; b++) for (let c = 0; c < cin; c++) z += x[i + a][j + b][c] * k[a][b][c][o];
+        if (z <= 0) continue;
+        for (let a = 0; a < kh; a++) for (let b = 0; b < kw; b++) for (let c = 0; c < cin; c++) w[o] += x[i + a][j + b][c] / (kh * kw * cin);
+      }
+  return w;
+}

@@ -18,13 +18,13 @@ function dominantEigenvector(gram: tf.Tensor3D): tf.Tensor3D {
   return v;
 }
 
-/** Eigen-CAM: projection on the first principal component of the activations (no gradients). */
-export const eigenCam: CamMethod = {
-  name: "eigencam",
-  paper: "Muhammad & Yeasin, Eigen-CAM, IJCNN 2020 (arXiv:2008.00299)",
-  weigh: ({ activations }) => {
+/**
+ * The projection of a map stack [b, h, w, c] (rows = positions, columns = channels, centred per
+ * channel, as pytorch-grad-cam's get_2d_projection) on its first principal direction, [b, h, w].
+ */
+export function firstComponentProjection(activations: tf.Tensor4D): tf.Tensor3D {
+  return tf.tidy(() => {
     const [b, h, w, c] = activations.shape;
-    // X: rows = positions, columns = channels, centred per channel (as pytorch-grad-cam does).
     const x = tf.reshape(activations, [b, h * w, c]);
     const centred = tf.sub(x, tf.mean(x, 1, true)) as tf.Tensor3D;
     // Eigen-CAM: L = X·v₁, the projection on the first right singular vector of X. Work on the
@@ -41,6 +41,13 @@ export const eigenCam: CamMethod = {
     // the one whose channel loadings sum positive, so "more activation" projects positive.
     const sign = tf.sign(tf.add(tf.sum(v, [1, 2], true), 1e-30));
     const projection = tf.matMul(centred, tf.mul(v, sign));
-    return { map: tf.reshape(projection, [b, h, w]) as tf.Tensor3D };
-  },
+    return tf.reshape(projection, [b, h, w]) as tf.Tensor3D;
+  });
+}
+
+/** Eigen-CAM: projection on the first principal component of the activations (no gradients). */
+export const eigenCam: CamMethod = {
+  name: "eigencam",
+  paper: "Muhammad & Yeasin, Eigen-CAM, IJCNN 2020 (arXiv:2008.00299)",
+  weigh: ({ activations }) => ({ map: firstComponentProjection(activations) }),
 };
