@@ -11,3 +11,4 @@ export {
   type DisplayResult,
   type Displayable,
 } from "./mime";
+export { setProgressDisplay, progressDisplayEnabled, progressText, ProgressDisplay } from "./progress";

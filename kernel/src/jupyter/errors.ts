@@ -29,7 +29,11 @@ const RESET = "\u001b[0m";
 
 /** Whether node's vm stopped a synchronous script because of SIGINT (breakOnSigint). */
 export function isSigintInterruption(err: unknown): boolean {
-  return (err as { code?: string })?.code === "ERR_SCRIPT_EXECUTION_INTERRUPTED";
+  try {
+    return (err as { code?: string })?.code === "ERR_SCRIPT_EXECUTION_INTERRUPTED";
+  } catch {
+    return false; // a revoked Proxy, a throwing getter: not vm's error
+  }
 }
 
 /** Stack frames of the cell and the code it called, without the kernel's own machinery below. */
@@ -39,7 +43,37 @@ function userFrames(stack: string): string[] {
   return cut >= 0 ? frames.slice(0, cut) : frames;
 }
 
+/**
+ * Never throws, whatever was thrown: an object whose custom inspect throws, a revoked Proxy, an
+ * Error whose `name` or `message` getter throws (formatting those once aborted the kernel).
+ */
 export function toCellError(err: unknown): CellError {
+  try {
+    return formatCellError(err);
+  } catch (formatError) {
+    let why = "";
+    try {
+      why = String((formatError as Error)?.message ?? "");
+    } catch {
+      why = "";
+    }
+    return { ename: "Error", evalue: `a value was thrown that cannot be shown (formatting it failed${why ? `: ${why}` : ""})`, traceback: [`${RED}Uncaught${RESET} <a value that cannot be shown>`] };
+  }
+}
+
+function safeInspect(value: unknown): string {
+  try {
+    return inspect(value);
+  } catch {
+    try {
+      return Object.prototype.toString.call(value);
+    } catch {
+      return "<a value that cannot be shown>";
+    }
+  }
+}
+
+function formatCellError(err: unknown): CellError {
   if (err instanceof CompileError) {
     return { ename: err.name, evalue: err.diagnostics[0] ?? "compile error", traceback: [`${RED}${err.name}${RESET}`, ...err.diagnostics] };
   }
@@ -47,11 +81,13 @@ export function toCellError(err: unknown): CellError {
     return { ename: err.name, evalue: err.message, traceback: [`${RED}${err.name}${RESET}: ${err.message}`] };
   }
   if (err instanceof Error) {
-    const ename = err.name || err.constructor?.name || "Error";
+    const ename = String(err.name || err.constructor?.name || "Error");
+    const message = String(err.message);
     const frames = typeof err.stack === "string" ? userFrames(err.stack) : [];
-    return { ename, evalue: err.message, traceback: [`${RED}${ename}${RESET}: ${err.message}`, ...frames] };
+    return { ename, evalue: message, traceback: [`${RED}${ename}${RESET}: ${message}`, ...frames] };
   }
   // `throw "text"` or any non-Error value.
-  const evalue = typeof err === "string" ? err : inspect(err);
-  return { ename: "Error", evalue, traceback: [`${RED}Uncaught${RESET} ${inspect(err)}`] };
+  const shown = safeInspect(err);
+  const evalue = typeof err === "string" ? err : shown;
+  return { ename: "Error", evalue, traceback: [`${RED}Uncaught${RESET} ${shown}`] };
 }

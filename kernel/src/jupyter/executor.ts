@@ -3,9 +3,14 @@
 // reports results and errors as values instead of console text (tslab's own executor prints
 // them), and makes both kinds of cell interruptible:
 //   - a synchronous cell runs under vm's breakOnSigint, so SIGINT stops even `while(true){}`;
-//   - an async cell is raced against an interrupt promise, rejected by SIGINT or interrupt_request.
-// Variables live on one `locals` object shared by all cells, so an interrupted or failed cell
-// leaves earlier variables intact.
+//   - an async cell runs in a work scope (engine/work.ts) whose signal an interrupt fires: the
+//     engine's long loops stop at their next checkpoint, and every `await` in the cell's own code
+//     checks the signal when it resumes (the cell's output is rewritten so), so an interrupted
+//     cell's code does not go on in the background; a cell that does not settle within a second
+//     of the interrupt is answered KeyboardInterrupt anyway.
+// Variables live on one `locals` object shared by all cells. A cell that throws keeps what it
+// did before the throw, as in IPython: the names it bound stay bound (values and types), the
+// names it did not reach keep their earlier values.
 import vm from "node:vm";
 import { createConverter, isCompleteCode, type Converter } from "tslab/dist/converter";
 import { getCodeMetadata } from "tslab/dist/metadata";
@@ -13,6 +18,8 @@ import { printQuickInfo } from "tslab/dist/inspect";
 import { displayContent } from "../display/mime";
 import { CompileError, KeyboardInterrupt, isSigintInterruption, toCellError } from "./errors";
 import { SideModules, createCellRequire, installTypeForwarding, tslabTypeScript } from "./modules";
+import { currentSignal, runWork, type Progress } from "../engine/work";
+import { declarationsAfterFailure, expandShorthandProperties, rewriteCellOutput } from "./cellSource";
 
 export type ExecuteOutcome =
   | { status: "ok"; hasValue: boolean; value?: unknown }
@@ -29,12 +36,25 @@ export type IsCompleteStatus = { status: "complete" } | { status: "incomplete"; 
 /** Name of the global through which wrapped cell code reaches its locals and require. */
 const CELL_GLOBAL = "__camlab_cell__";
 
+/** How long an interrupted cell may take to stop by itself (engine checkpoint, next await) before it is answered anyway. */
+export const INTERRUPT_SETTLE_MS = 1000;
+
+export interface ExecuteOptions {
+  /** Progress of the cell's long engine work (Score-CAM, curves, training…). */
+  onProgress?: (progress: Progress) => void;
+}
+
 export class CellExecutor {
   private readonly converter: Converter;
   private prevDecl = "";
   private readonly locals: Record<string, unknown> = {};
   private readonly side = new SideModules();
   private interruptCurrent: ((err: Error) => void) | undefined;
+  /** Cancels the running cell's engine work and its awaits. */
+  private cellController: AbortController | undefined;
+  /** Names of locals the running cell assigned (so far). */
+  private assigned = new Set<string>();
+
   /** A cell is being compiled or run (an interrupt then must not be lost). */
   private busy = false;
   /** An interrupt arrived while the cell was not interruptible yet (type-checking). */
@@ -49,7 +69,7 @@ export class CellExecutor {
     this.converter = createConverter({ isJS: false, isBrowser: false });
     const cellRequire = createCellRequire(cwd, this.side, camlab);
     const exportsProxy = this.createExportsProxy();
-    (globalThis as Record<string, unknown>)[CELL_GLOBAL] = { exports: exportsProxy, require: cellRequire };
+    (globalThis as Record<string, unknown>)[CELL_GLOBAL] = { exports: exportsProxy, require: cellRequire, resumed: resumedAwait };
   }
 
   /**
@@ -62,6 +82,12 @@ export class CellExecutor {
       defineProperty: (_target, prop, attrs) => {
         if (prop === "__esModule") return true;
         locals[prop as string] = attrs.get ? attrs.get() : attrs.value;
+        this.assigned.add(prop as string);
+        return true;
+      },
+      set: (_target, prop, value) => {
+        locals[prop as string] = value;
+        this.assigned.add(prop as string);
         return true;
       },
     });
@@ -72,14 +98,17 @@ export class CellExecutor {
     return this.locals;
   }
 
-  async execute(code: string): Promise<ExecuteOutcome> {
+  async execute(code: string, options: ExecuteOptions = {}): Promise<ExecuteOutcome> {
     this.busy = true;
     this.pendingInterrupt = false;
+    const controller = new AbortController();
+    this.cellController = controller;
     try {
-      return await this.executeNow(code);
+      return await runWork({ signal: controller.signal, onProgress: options.onProgress }, () => this.executeNow(code));
     } finally {
       this.busy = false;
       this.pendingInterrupt = false;
+      this.cellController = undefined;
     }
   }
 
@@ -93,7 +122,7 @@ export class CellExecutor {
       if (diagnostics.length > 0) return { status: "error", error: new CompileError(diagnostics.map(formatDiagnostic)) };
       return { status: "ok", hasValue: false };
     }
-    const converted = this.converter.convert(this.prevDecl, code);
+    const converted = this.converter.convert(this.prevDecl, expandShorthandProperties(code));
     if (converted.sideOutputs) this.side.update(converted.sideOutputs);
     if (converted.diagnostics.length > 0) {
       return { status: "error", error: new CompileError(converted.diagnostics.map(formatDiagnostic)) };
@@ -108,14 +137,18 @@ export class CellExecutor {
     await new Promise((resolve) => setImmediate(resolve));
     if (this.pendingInterrupt) return { status: "error", error: new KeyboardInterrupt() };
     const cellName = `cell[${++this.cellNumber}]`;
+    const rewritten = rewriteCellOutput(converted.output, `${CELL_GLOBAL}.resumed`);
     const wrapped =
       (converted.hasToplevelAwait ? "(async function (exports, require) { " : "(function (exports, require) { ") +
-      converted.output +
+      rewritten.code +
       `\n})(${CELL_GLOBAL}.exports, ${CELL_GLOBAL}.require)`;
+    this.assigned = new Set();
     try {
       const result: unknown = vm.runInThisContext(wrapped, { filename: cellName, breakOnSigint: true });
       if (converted.hasToplevelAwait) await this.raceInterrupt(result as Promise<unknown>);
     } catch (err) {
+      // What ran before the throw stays: declarations of the names the cell did assign.
+      this.prevDecl = declarationsAfterFailure(this.prevDecl, converted.declOutput ?? "", rewritten.declaredNames, this.assigned);
       return { status: "error", error: isSigintInterruption(err) ? new KeyboardInterrupt() : err };
     }
     this.prevDecl = converted.declOutput ?? "";
@@ -129,29 +162,38 @@ export class CellExecutor {
   }
 
   private raceInterrupt(promise: Promise<unknown>): Promise<unknown> {
+    let settleTimer: NodeJS.Timeout | undefined;
     const interrupted = new Promise<never>((_, reject) => {
-      this.interruptCurrent = reject;
+      // The cell gets a moment to stop by itself (its error then says where it stopped).
+      this.interruptCurrent = (err) => {
+        settleTimer = setTimeout(() => reject(err), INTERRUPT_SETTLE_MS);
+      };
     });
     if (this.pendingInterrupt) this.interrupt();
     return Promise.race([promise, interrupted]).finally(() => {
+      clearTimeout(settleTimer);
       this.interruptCurrent = undefined;
     });
   }
 
   /**
-   * Stops a cell waiting in `await`, or marks a cell still being type-checked so that it does not
-   * start. (A synchronous cell already running is stopped by SIGINT itself, via breakOnSigint.)
-   * Returns false when no cell is executing.
+   * Interrupts the running cell: its work scope is cancelled (engine loops stop at their next
+   * checkpoint, the cell's awaits throw when they resume) and the cell is answered within
+   * INTERRUPT_SETTLE_MS; a cell still being type-checked does not start. (A synchronous cell
+   * already running is stopped by SIGINT itself, via breakOnSigint.) Returns false when no cell
+   * is executing.
    */
   interrupt(): boolean {
     const reject = this.interruptCurrent;
     if (reject) {
       this.interruptCurrent = undefined;
       this.pendingInterrupt = false;
+      this.cellController?.abort("interrupted");
       reject(new KeyboardInterrupt());
       return true;
     }
     if (!this.busy) return false;
+    this.cellController?.abort("interrupted");
     this.pendingInterrupt = true;
     return true;
   }
@@ -207,6 +249,16 @@ export class CellExecutor {
   close(): void {
     this.converter.close();
   }
+}
+
+/**
+ * Called with the value of every `await` in a cell's code as it resumes: an interrupted cell
+ * stops there instead of going on in the background.
+ */
+function resumedAwait<T>(value: T): T {
+  const signal = currentSignal();
+  if (signal?.aborted) throw new KeyboardInterrupt("the kernel was interrupted while this cell was waiting (await)");
+  return value;
 }
 
 function syntaxErrors(code: string): { message: string; end: number }[] {

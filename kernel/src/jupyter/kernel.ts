@@ -11,12 +11,15 @@ import { CommManager, CommProtocolError } from "./comms";
 import { endpoint, type ConnectionInfo } from "./connection";
 import { toCellError, type CellError } from "./errors";
 import { CellExecutor } from "./executor";
+import { startInterruptWatchdog, type InterruptWatchdog } from "./interruptWatchdog";
+import { ProgressDisplay, progressDisplayEnabled } from "../display/progress";
+import { startStdin, type StdinChannel } from "./stdin";
 import { startHeartbeat, type Heartbeat } from "./heartbeat";
 import { History } from "./history";
 import { tslabTypeScript } from "./modules";
 import { setCurrentKernel, type Comm, type CommTargetHandler, type KernelRuntime, type OutgoingBuffers } from "./runtime";
 import { SendQueue } from "./sockets";
-import { PROTOCOL_VERSION, ReplayGuard, Signer, decodeMessage, encodeMessage, newHeader, type JupyterMessage } from "./wire";
+import { MAX_MESSAGE_BYTES, PROTOCOL_VERSION, ReplayGuard, Signer, decodeMessage, encodeMessage, newHeader, replyParentHeader, type JupyterMessage } from "./wire";
 
 type Msg = JupyterMessage<Record<string, unknown>>;
 type Channel = "shell" | "control";
@@ -50,13 +53,17 @@ export class Kernel implements KernelRuntime {
   private readonly commManager: CommManager;
   private readonly logLine: (line: string) => void;
   private executor!: CellExecutor;
-  private sockets!: { shell: zmq.Router; control: zmq.Router; stdin: zmq.Router; iopub: zmq.Publisher };
+  private sockets!: { shell: zmq.Router; control: zmq.Router; iopub: zmq.XPublisher };
+  private stdin?: StdinChannel;
+  private watchdog?: InterruptWatchdog;
   private out!: { shell: SendQueue; control: SendQueue; iopub: SendQueue };
   private heartbeat?: Heartbeat;
   private executionCount = 0;
   private lastExecute?: Msg;
   private readonly shellQueue: Msg[] = [];
   private readonly aborted = new WeakSet<Msg>();
+  /** Requests that got their reply (so a failure after it does not send a second one). */
+  private readonly replied = new WeakSet<Msg>();
   private pumping = false;
   private pendingStream?: { name: "stdout" | "stderr"; text: string; parent?: Msg };
   private streamFlushScheduled = false;
@@ -128,10 +135,12 @@ export class Kernel implements KernelRuntime {
     // (slow, synchronous) TypeScript set-up below runs.
     this.heartbeat = this.options.heartbeat ?? (await startHeartbeat(endpoint(c, c.hb_port), (m) => this.log(m)));
     this.sockets = {
-      shell: new zmq.Router({ linger: 1000 }),
-      control: new zmq.Router({ linger: 1000 }),
-      stdin: new zmq.Router({ linger: 0 }),
-      iopub: new zmq.Publisher({ linger: 1000 }),
+      // maxMessageSize: zeromq drops (and never buffers) larger frames from any local process.
+      shell: new zmq.Router({ linger: 1000, maxMessageSize: MAX_MESSAGE_BYTES }),
+      control: new zmq.Router({ linger: 1000, maxMessageSize: MAX_MESSAGE_BYTES }),
+      // XPUB (JEP 65): each new subscriber gets an iopub_welcome, so front ends know when their
+      // subscription is live without a kernel_info retry loop; plain SUB clients work as before.
+      iopub: new zmq.XPublisher({ linger: 1000, maxMessageSize: 64 * 1024, verbosity: "allSubs" }),
     };
     this.out = {
       shell: new SendQueue(this.sockets.shell, (m) => this.log(`shell ${m}`)),
@@ -141,10 +150,12 @@ export class Kernel implements KernelRuntime {
     await Promise.all([
       this.sockets.shell.bind(endpoint(c, c.shell_port)),
       this.sockets.control.bind(endpoint(c, c.control_port)),
-      this.sockets.stdin.bind(endpoint(c, c.stdin_port)),
       this.sockets.iopub.bind(endpoint(c, c.iopub_port)),
     ]);
+    // stdin lives in its own thread: prompt() blocks the main thread until the reply arrives.
+    this.stdin = await startStdin(endpoint(c, c.stdin_port), c.key, c.signature_scheme, (m) => this.log(m), () => this.watchdog?.pendingSigint() ?? false);
     this.executor = new CellExecutor(this.options.cwd, () => this.loadCamlab());
+    this.installTslabDisplay();
     this.captureOutput();
     this.installProcessHandlers();
     this.guardProcessExit();
@@ -152,12 +163,17 @@ export class Kernel implements KernelRuntime {
     const g = globalThis as Record<string, unknown>;
     g.display = displayGlobal;
     g.clearOutput = clearOutputGlobal;
+    // stdin, as in browsers and Deno: prompt() blocks until the front end answers; input() awaits.
+    g.prompt = (message?: unknown): string | null => this.stdin!.prompt(message === undefined ? "" : String(message), false);
+    g.input = (message?: unknown, options?: { password?: boolean }): Promise<string> =>
+      this.stdin!.input(message === undefined ? "" : String(message), options?.password === true);
     this.publish("status", { execution_state: "starting" }, { parent: null });
     void this.readLoop("shell", this.sockets.shell, (msg) => {
       this.shellQueue.push(msg);
       void this.pump();
     });
     void this.readLoop("control", this.sockets.control, (msg) => void this.handle("control", msg));
+    void this.welcomeSubscribers();
     this.log(`started (id ${this.kernelId}) in ${this.options.cwd}`);
   }
 
@@ -170,7 +186,7 @@ export class Kernel implements KernelRuntime {
     await Promise.all([this.out.iopub.drain(), this.out.shell.drain(), this.out.control.drain()]);
     setCurrentKernel(undefined);
     for (const s of Object.values(this.sockets)) s.close();
-    await this.heartbeat?.close();
+    await Promise.all([this.heartbeat?.close(), this.stdin?.close(), this.watchdog?.close()]);
     this.executor.close();
   }
 
@@ -186,7 +202,10 @@ export class Kernel implements KernelRuntime {
           this.log(`dropped a message on ${name}: ${(err as Error).message}`);
           continue;
         }
-        if (msg.signature !== undefined && this.signer.enabled && !this.replay.accept(msg.signature)) {
+        // Only the standard header fields are kept: a header may carry anything (a 100,000-deep
+        // nested field once made every later JSON.stringify of it throw: no reply, no status).
+        msg.header = replyParentHeader(msg.header) as Msg["header"];
+        if (msg.signature !== undefined && this.signer.enabled && !this.replay.accept(msg.signature, msg.header)) {
           this.log(`dropped a replayed message on ${name} (${msg.header.msg_type} ${msg.header.msg_id})`);
           continue;
         }
@@ -222,6 +241,7 @@ export class Kernel implements KernelRuntime {
 
   private reply(channel: Channel, request: Msg, msgType: string, content: Record<string, unknown>): void {
     this.flushStream();
+    this.replied.add(request);
     const message: JupyterMessage<unknown> = {
       identities: request.identities,
       header: newHeader(msgType, this.session),
@@ -230,7 +250,42 @@ export class Kernel implements KernelRuntime {
       content,
       buffers: [],
     };
-    void this.out[channel].send(encodeMessage(message, this.signer));
+    let frames: Buffer[];
+    try {
+      frames = encodeMessage(message, this.signer);
+    } catch (err) {
+      // The content itself could not be encoded: the request still gets a reply.
+      const e = toCellError(err);
+      this.log(`could not encode ${msgType}: ${e.ename}: ${e.evalue}`);
+      frames = encodeMessage({ ...message, content: { status: "error", ename: e.ename, evalue: `the kernel could not encode its ${msgType}: ${e.evalue}`, traceback: [] } }, this.signer);
+    }
+    void this.out[channel].send(frames);
+  }
+
+  /** JEP 65: an iopub_welcome to each new subscriber, with the topic it subscribed to. */
+  private async welcomeSubscribers(): Promise<void> {
+    try {
+      for await (const [frame] of this.sockets.iopub) {
+        if (!frame || frame.length === 0 || frame[0] !== 1) continue; // unsubscriptions and junk
+        const subscription = frame.subarray(1).toString("utf8");
+        this.publish("iopub_welcome", { subscription }, { parent: null });
+      }
+    } catch (err) {
+      if (!this.stopping) this.log(`iopub subscription reader failed: ${(err as Error).message}`);
+    }
+  }
+
+  /** tslab's own display API (`import * as tslab from "tslab"; tslab.display.html(…)`) shows through this kernel. */
+  private installTslabDisplay(): void {
+    try {
+      const jupyter = require("tslab/dist/jupyter") as { lastWriteDisplayData: unknown };
+      jupyter.lastWriteDisplayData = (d: { data: MimeBundle; metadata?: Record<string, unknown>; transient?: { display_id?: string } }, update: boolean) => {
+        const id = d.transient?.display_id;
+        this.publish(update && id ? "update_display_data" : "display_data", { data: d.data, metadata: d.metadata ?? {}, transient: id ? { display_id: id } : {} });
+      };
+    } catch (err) {
+      this.log(`tslab's display API is not available: ${(err as Error).message}`);
+    }
   }
 
   /** Consecutive writes to one stream for one parent are sent as one message. */
@@ -274,13 +329,46 @@ export class Kernel implements KernelRuntime {
   }
 
   private installProcessHandlers(): void {
-    process.on("SIGINT", () => {
-      if (!this.executor.interrupt()) this.log("SIGINT: no cell was waiting; nothing to interrupt");
+    this.watchdog = startInterruptWatchdog({
+      onInterrupt: () => {
+        this.interrupt();
+      },
+      log: (m) => this.log(m),
     });
+
     // Errors escaping cells later (timers, forgotten promises) must not kill the kernel: they are
     // reported on the stderr of the cell that started them (best guess: the last one) and logged.
     process.on("uncaughtException", (err) => this.reportStray("uncaught exception", err));
     process.on("unhandledRejection", (reason) => this.reportStray("unhandled promise rejection", reason));
+    this.guardLaterStrayHandlers();
+  }
+
+  /**
+   * Handlers for stray errors added later by libraries must not kill the kernel: Emscripten's
+   * module (tfjs-backend-wasm) adds an uncaughtException handler that rethrows anything that is
+   * not its own exit status, which aborted the process on the first error thrown in a timer.
+   * Later handlers of these two events run, but what they throw is only logged.
+   */
+  private guardLaterStrayHandlers(): void {
+    const events = new Set(["uncaughtException", "unhandledRejection"]);
+    const log = (m: string): void => this.log(m);
+    for (const method of ["on", "addListener", "prependListener", "once", "prependOnceListener"] as const) {
+      const original = process[method].bind(process) as (event: string | symbol, listener: (...args: unknown[]) => void) => NodeJS.Process;
+      (process as unknown as Record<string, unknown>)[method] = (event: string | symbol, listener: (...args: unknown[]) => void) => {
+        if (typeof event !== "string" || !events.has(event) || typeof listener !== "function") return original(event, listener);
+        const guarded = (...args: unknown[]): void => {
+          try {
+            listener(...args);
+          } catch (err) {
+            const e = toCellError(err);
+            log(`a library's ${event} handler threw (ignored): ${e.ename}: ${e.evalue}`);
+          }
+        };
+        // removeListener(event, listener) must still find it.
+        (guarded as { listener?: unknown }).listener = listener;
+        return original(event, guarded);
+      };
+    }
   }
 
   /**
@@ -299,9 +387,15 @@ export class Kernel implements KernelRuntime {
   private realExit: (code?: number | string) => never = process.exit.bind(process);
 
   private reportStray(kind: string, err: unknown): void {
+    // toCellError never throws, whatever was thrown (a revoked Proxy, a throwing inspect, …):
+    // this handler throwing would abort the process.
     const e = toCellError(err);
-    this.log(`${kind}: ${e.ename}: ${e.evalue}`);
-    this.writeStream("stderr", `${kind}: ${e.ename}: ${e.evalue}\n`);
+    try {
+      this.log(`${kind}: ${e.ename}: ${e.evalue}`);
+      this.writeStream("stderr", `${kind}: ${e.ename}: ${e.evalue}\n`);
+    } catch {
+      // nothing more can be done safely here
+    }
   }
 
   // ---- dispatch ----
@@ -335,7 +429,7 @@ export class Kernel implements KernelRuntime {
           case "is_complete_request":
             return this.replyOrError(channel, msg, "is_complete_reply", () => this.isComplete(msg.content));
           case "history_request":
-            return this.reply(channel, msg, "history_reply", { status: "ok", history: this.history.query(msg.content) });
+            return this.replyOrError(channel, msg, "history_reply", () => ({ status: "ok", history: this.history.query(msg.content) }));
           case "comm_info_request":
             return this.reply(channel, msg, "comm_info_reply", { status: "ok", comms: this.commManager.info(msg.content.target_name) });
           case "comm_open":
@@ -345,7 +439,7 @@ export class Kernel implements KernelRuntime {
           case "comm_close":
             return this.commManager.handleClose(msg.content, msg.buffers);
           case "interrupt_request":
-            this.executor.interrupt();
+            this.interrupt();
             return this.reply(channel, msg, "interrupt_reply", { status: "ok" });
           case "shutdown_request": {
             const restart = msg.content.restart === true;
@@ -360,7 +454,14 @@ export class Kernel implements KernelRuntime {
       });
     } catch (err) {
       if (err instanceof CommProtocolError) this.log(err.message);
-      else this.log(`handling ${type} failed: ${err instanceof Error ? err.stack : String(err)}`);
+      else {
+        const e = toCellError(err);
+        this.log(`handling ${type} failed: ${e.ename}: ${e.evalue}`);
+        // Every request gets its reply: a *_request that failed unexpectedly gets an error reply.
+        if (type.endsWith("_request") && !this.replied.has(msg)) {
+          this.reply(channel, msg, type.replace(/_request$/, "_reply"), { status: "error", ...e });
+        }
+      }
     } finally {
       this.publish("status", { execution_state: "idle" }, { parent: msg });
     }
@@ -368,6 +469,21 @@ export class Kernel implements KernelRuntime {
       await this.stop();
       this.realExit(0);
     }
+  }
+
+  /** Interrupt (SIGINT or interrupt_request): the running cell, and the widget requests in flight. */
+  private interrupt(): void {
+    const cell = this.executor.interrupt();
+    // Widget work (Score-CAM from an overlay…) is stopped too, as ipykernel's interrupt stops
+    // whatever runs. The session registers itself under this symbol when camlab is loaded.
+    let widgets = 0;
+    try {
+      const session = (globalThis as Record<symbol, { server?: { cancelAll(reason?: string): number } } | undefined>)[Symbol.for("camlab.session")];
+      widgets = session?.server?.cancelAll("interrupted") ?? 0;
+    } catch (err) {
+      this.log(`interrupt: could not cancel the widget requests: ${(err as Error).message}`);
+    }
+    if (!cell && widgets === 0) this.log("interrupt: no cell or widget request was running; nothing to interrupt");
   }
 
   private replyOrError(channel: Channel, msg: Msg, replyType: string, compute: () => Record<string, unknown>): void {
@@ -397,7 +513,8 @@ export class Kernel implements KernelRuntime {
         file_extension: ".ts",
         pygments_lexer: "typescript",
         // JupyterLab reads `mode`; the classic notebook reads name + typescript.
-        codemirror_mode: { mode: "typescript", name: "javascript", typescript: true },
+        // `version` too: strict protocol libraries reject a codemirror_mode dict without it.
+        codemirror_mode: { mode: "typescript", name: "javascript", typescript: true, version: 3 },
       },
       banner: `camlab ${version}: TypeScript ${ts.version} on Node.js ${process.version} (tslab executor)`,
       help_links: [{ text: "TensorFlow.js API", url: "https://js.tensorflow.org/api/latest/" }],
@@ -454,7 +571,10 @@ export class Kernel implements KernelRuntime {
     // the event loop, and front ends should see the kernel busy while it does.
     await this.out.iopub.drain();
 
-    const outcome = await this.executor.execute(code);
+    const progress = silent || !progressDisplayEnabled() ? undefined : new ProgressDisplay((data, id, update) => this.publishDisplay(data, {}, id, update));
+    const allowStdin = c.allow_stdin === true;
+    const outcome = await this.stdin!.during(msg, allowStdin, this.session, () => this.executor.execute(code, { onProgress: progress?.report }));
+    progress?.finish();
     let error: CellError | undefined;
     if (outcome.status === "ok") {
       if (outcome.hasValue && !silent && !isNotAResult(outcome.value)) {

@@ -37,6 +37,10 @@ interface CamlabDisplayHandle {
 declare function display(value: unknown, options?: { displayId?: string; metadata?: Record<string, unknown> }): CamlabDisplayHandle;
 /** Clears the cell output; wait=true clears only when the next output arrives. */
 declare function clearOutput(wait?: boolean): void;
+/** Asks the front end for a line of text and blocks until it answers (Jupyter's stdin; throws when the front end allows no input). */
+declare function prompt(message?: string): string | null;
+/** Asks the front end for a line of text (password: hidden while typed). */
+declare function input(message?: string, options?: { password?: boolean }): Promise<string>;
 `;
 
 /** Finds a package folder the way node would from the camlab package (ancestor node_modules). */
@@ -179,6 +183,8 @@ export function createCellRequire(cwd: string, side: SideModules, camlab: () => 
   const fallback = (id: string): unknown => fromPackage(id);
   const cellRequire = ((id: string) => {
     if (id === camlabName) return camlab();
+    // tslab's public API (display.html, …) must be the instance the kernel wired to its display.
+    if (id === "tslab") return fromPackage("tslab");
     const sideModule = side.load(id, slash(cwd), fallback);
     if (sideModule !== undefined) return sideModule;
     return requireWithFallback(fromNotebook, id, fallback);

@@ -6,7 +6,7 @@ import * as zmq from "zeromq";
 export class SendQueue {
   private tail: Promise<void> = Promise.resolve();
   constructor(
-    readonly socket: zmq.Router | zmq.Publisher,
+    readonly socket: zmq.Router | zmq.Publisher | zmq.XPublisher,
     private readonly log: (msg: string) => void,
   ) {}
 

@@ -11,6 +11,21 @@ import { createHmac, randomUUID, timingSafeEqual } from "node:crypto";
 export const DELIMITER = Buffer.from("<IDS|MSG>", "utf8");
 export const PROTOCOL_VERSION = "5.3";
 
+/** Largest frame any kernel socket accepts (zeromq drops larger ones before they are buffered). */
+export const MAX_MESSAGE_BYTES = 512 * 1024 * 1024;
+
+const HEADER_FIELDS = ["msg_id", "msg_type", "session", "username", "date", "version", "subshell_id"] as const;
+
+/** The standard fields of a request's header, as strings, for the parent_header of its replies. */
+export function replyParentHeader(header: Partial<MessageHeader>): Partial<MessageHeader> {
+  const out: Record<string, string> = {};
+  for (const k of HEADER_FIELDS) {
+    const v = (header as Record<string, unknown>)[k];
+    if (typeof v === "string") out[k] = v;
+  }
+  return out as Partial<MessageHeader>;
+}
+
 export interface MessageHeader {
   msg_id: string;
   session: string;
@@ -82,25 +97,34 @@ export class Signer {
 }
 
 /**
- * Remembers recent signatures so a captured message cannot be replayed (ipykernel does the same).
- * Bounded: the oldest half is forgotten when full.
+ * Remembers recent signatures so a captured message cannot be replayed (ipykernel does the same),
+ * and bounds replays beyond that memory by the message's own date: when old signatures are
+ * forgotten, the newest date among them becomes that session's horizon, and a later message of
+ * the session dated at or before it is refused (a replay of a forgotten message carries its old
+ * date). Horizons are per session, so clients with different clocks do not refuse each other.
  */
 export class ReplayGuard {
-  private readonly seen = new Set<string>();
+  private readonly seen = new Map<string, { session: string; time: number }>();
+  private readonly horizon = new Map<string, number>();
   constructor(private readonly capacity = 4096) {}
 
-  /** Returns false when this signature was already used. */
-  accept(signature: string): boolean {
+  /** Returns false when this signature was already used, or the message is older than what was forgotten. */
+  accept(signature: string, header?: Partial<MessageHeader>): boolean {
     if (signature === "") return true;
     if (this.seen.has(signature)) return false;
+    const session = typeof header?.session === "string" ? header.session : "";
+    const time = typeof header?.date === "string" ? Date.parse(header.date) : NaN;
+    const limit = this.horizon.get(session);
+    if (limit !== undefined && (!Number.isFinite(time) || time <= limit)) return false;
     if (this.seen.size >= this.capacity) {
       let drop = this.capacity / 2;
-      for (const old of this.seen) {
+      for (const [old, info] of this.seen) {
         if (drop-- <= 0) break;
         this.seen.delete(old);
+        if (Number.isFinite(info.time)) this.horizon.set(info.session, Math.max(this.horizon.get(info.session) ?? -Infinity, info.time));
       }
     }
-    this.seen.add(signature);
+    this.seen.set(signature, { session, time });
     return true;
   }
 }

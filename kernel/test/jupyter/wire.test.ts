@@ -148,3 +148,17 @@ describe("cursor positions (code points on the wire, UTF-16 in JavaScript)", () 
     assert.equal(utf16ToCodePoints("plain", 4), 4);
   });
 });
+
+describe("ReplayGuard beyond its window", () => {
+  it("refuses a forgotten signature by its date, per session, and keeps other sessions apart", () => {
+    const g = new ReplayGuard(8);
+    const at = (ms: number) => new Date(Date.UTC(2026, 0, 1) + ms).toISOString();
+    assert.ok(g.accept("first", { session: "A", date: at(0) }));
+    for (let i = 1; i <= 20; i++) assert.ok(g.accept(`s${i}`, { session: "A", date: at(i) }));
+    // "first" was forgotten long ago; its date is behind the session's horizon.
+    assert.equal(g.accept("first", { session: "A", date: at(0) }), false);
+    assert.ok(g.accept("new", { session: "A", date: at(100) }));
+    // Another client whose clock is behind is not refused.
+    assert.ok(g.accept("other", { session: "B", date: at(-1000) }));
+  });
+});
