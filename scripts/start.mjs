@@ -16,7 +16,7 @@ import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, readdirSync, statSync } from "node:fs";
 import path from "node:path";
-import { ensureNodeModules, installKernelspec, jupyterEnv, log, repoRoot } from "./lib/setup.mjs";
+import { ensureNodeModules, ensureSystemPackages, installKernelspec, jupyterEnv, log, repoRoot } from "./lib/setup.mjs";
 
 const USAGE = "usage: npm start [-- --no-browser] [--port N] [--ip HOST]";
 
@@ -83,12 +83,8 @@ async function ensurePythonSide(serve) {
   }
   const canApt = process.getuid?.() === 0 && existsSync("/usr/bin/apt-get");
   if (!canApt) fail(serve.PYTHON_SIDE_HELP);
-  log("installing Debian packages python3-jupyter-server python3-jupyterlab-server");
-  const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
-  for (const args of [["update"], ["install", "-y", "--no-install-recommends", "python3-jupyter-server", "python3-jupyterlab-server"]]) {
-    const r = spawnSync("apt-get", args, { stdio: "inherit", env });
-    if (r.status !== 0) fail(`apt-get ${args.join(" ")} failed.\n${serve.PYTHON_SIDE_HELP}`);
-  }
+  // The one list of Debian packages (scripts/lib/setup.mjs), less the browser: npm start opens yours.
+  ensureSystemPackages({ needBrowser: false });
   found = serve.findJupyterPython();
   if (!found) fail(serve.PYTHON_SIDE_HELP);
   return found;
@@ -97,7 +93,8 @@ async function ensurePythonSide(serve) {
 function buildWhatIsMissing(serve) {
   const kernelOut = path.join(repoRoot, "kernel", "dist", "src", "index.js");
   if (isStale(kernelOut, path.join(repoRoot, "kernel", "src"))) {
-    runStep("building the kernel (tsc -p kernel)", "npx", ["tsc", "-p", "kernel"], { tolerateFailureIf: () => existsSync(kernelOut) });
+    // The project's own TypeScript: `npx tsc` here can resolve to tslab's TypeScript 5.0.4.
+    runStep("building the kernel (tsc -p kernel)", process.execPath, [path.join(repoRoot, "node_modules", "typescript", "bin", "tsc"), "-p", "kernel/tsconfig.json"], { tolerateFailureIf: () => existsSync(kernelOut) });
   }
 
   const extPkgPath = path.join(repoRoot, "extension", "package.json");

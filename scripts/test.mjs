@@ -3,7 +3,8 @@
 //   (jupyter_kernel_test + jupyter_client, Python) · notebooks (nbclient) · browser end-to-end
 //   (real JupyterLab in Chromium) · the engine's tests again on webgpu (kernel-webgpu: Mesa's
 //   llvmpipe where there is no GPU; a subset, CAMLAB_WEBGPU_TESTS=all for every engine suite;
-//   skipped when there is no WebGPU adapter, failed instead when CAMLAB_REQUIRE_WEBGPU=1).
+//   skipped when there is no WebGPU adapter, failed instead when CAMLAB_REQUIRE_WEBGPU=1, or with
+//   CAMLAB_REQUIRE_WEBGPU=auto when Mesa's driver could be unpacked on this machine).
 //   Exits non-zero when any suite fails.
 // `npm test -- <suite>...` runs only the named suites (kernel, extension, protocol, notebooks, browser, kernel-webgpu).
 import { spawnSync } from "node:child_process";
@@ -72,7 +73,10 @@ function countResults(text) {
 const wanted = process.argv.slice(2).length ? process.argv.slice(2) : Object.keys(SUITES);
 for (const w of wanted) if (!SUITES[w]) { console.error(`unknown suite "${w}"; known: ${Object.keys(SUITES).join(", ")}`); process.exit(2); }
 
-ensureSystemPackages({ webgpuDriver: wanted.includes("kernel-webgpu") });
+const system = ensureSystemPackages({ webgpuDriver: wanted.includes("kernel-webgpu") });
+// CAMLAB_REQUIRE_WEBGPU=auto (what .ci/run sets): once Mesa's driver could be unpacked here, the
+// webgpu suite must run, not skip.
+if (process.env.CAMLAB_REQUIRE_WEBGPU === "auto") process.env.CAMLAB_REQUIRE_WEBGPU = system.webgpuDriver ? "1" : "0";
 ensureNodeModules();
 buildAll();
 installKernelspec();

@@ -13,7 +13,11 @@ export const PYTHON = "/usr/bin/python3";
 export const JUPYTER = "/usr/bin/jupyter";
 export const CHROMIUM = "/usr/bin/chromium";
 
-/** Debian packages that carry the Python side of Jupyter, the kernel test suite and the browser. */
+/**
+ * Debian packages that carry the Python side of Jupyter, the kernel test suite and the browser:
+ * the one list, used by `npm test`, `npm start` (less chromium) and so `.ci/run`, which runs
+ * `npm test` on a fresh machine and installs nothing itself.
+ */
 export const DEBIAN_PACKAGES = [
   "python3-jupyter-server",
   "python3-jupyterlab-server",
@@ -90,7 +94,7 @@ function missingSystemParts() {
  */
 export function ensureSystemPackages({ needBrowser = true, webgpuDriver = false } = {}) {
   installDebianPackages(needBrowser);
-  if (webgpuDriver) ensureMesaVulkan({ log });
+  return { webgpuDriver: webgpuDriver ? ensureMesaVulkan({ log }).ok : false };
 }
 
 function installDebianPackages(needBrowser) {
