@@ -279,6 +279,7 @@ class ExplorationTests(unittest.TestCase):
                 self.assertIsNotNone(raw.recv(timeout=20))
             raw.send_frames(frames)
             self.assertIsNone(raw.recv(timeout=2), "a replayed execute was accepted again")
+            self.k.flush()  # 8,400 busy/idle statuses of those requests are still queued on iopub
             self.assertEqual(self.k.value("(globalThis as any).replays"), "1")
         finally:
             raw.close()
