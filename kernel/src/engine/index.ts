@@ -6,8 +6,8 @@ export type { ReadCounter, ReadCounterOptions, ReadSummary, TensorRead } from ".
 export { describeLayers, findLayer, layerNames, graphNode, defaultCamLayer, spatialLayerNames, isGraphModel, isLayersModel, isGraphNode, layerOutputShape, targetName } from "./model";
 export type { AnyModel, Layer, GraphNode, HookTarget, LayerDescription } from "./model";
 export { closestNames } from "./names";
-export { classScore, softmaxProbability, resolveTarget } from "./targets";
-export type { Target, TargetFn, ResolvedTarget } from "./targets";
+export { classScore, softmaxProbability, resolveTarget, binaryScore, rawOutput, segmentationTarget, detectionTarget } from "./targets";
+export type { Target, TargetFn, ResolvedTarget, DetectionTargetOptions } from "./targets";
 export { graphNodeOrder } from "./model";
 export { registerWasmGradientKernels } from "./wasmGradients";
 export { installUnfusedConvWhileRecording } from "./unfusedConv";

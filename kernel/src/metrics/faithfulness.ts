@@ -8,7 +8,7 @@ import { guardBackend } from "../engine/backend";
 import { checkModelArg, checkModelInput } from "../engine/inputContract";
 import { checkpoint } from "../engine/work";
 import type { AnyModel } from "../engine/model";
-import { checkInputs, classProbability, targetClasses, type ScoreOptions } from "./scoring";
+import { checkInputs, checkScoreOptions, classProbability, targetClasses, type ScoreOptions } from "./scoring";
 
 /** What removed pixels become: zeros, a blurred copy, the image mean, or a constant. */
 export type Baseline = "zero" | "blur" | "mean" | number;
@@ -30,7 +30,8 @@ export interface CurveResult {
   curves: number[][];
   /** Fraction of pixels removed/inserted at each step. */
   fractions: number[];
-  classes: number[];
+  /** The class scored per image (null for a target function). */
+  classes: (number | null)[];
 }
 
 function gaussianBlur(x: tf.Tensor4D): tf.Tensor4D {
@@ -65,6 +66,7 @@ async function curve(kind: "deletion" | "insertion", model: AnyModel, input: tf.
 async function curveOnBackend(kind: "deletion" | "insertion", fn: string, model: AnyModel, input: tf.Tensor, heatmaps: tf.Tensor, options: CurveOptions): Promise<CurveResult> {
   const steps = options.steps ?? 20;
   if (!Number.isInteger(steps) || steps < 1) throw new Error(`camlab.${fn}: steps must be a positive integer, got ${steps}`);
+  checkScoreOptions(fn, options);
   // Metrics take batches (one heatmap per image): no batch axis is added here.
   const x = (await checkModelInput(model, input, fn, { addBatchAxis: false })) as tf.Tensor4D;
   const held: tf.Tensor[] = x !== input ? [x] : [];
@@ -115,10 +117,10 @@ async function curveOnBackend(kind: "deletion" | "insertion", fn: string, model:
 }
 
 function summarise(v: Float32Array, b: number, steps: number, counts: number[], hw: number): CurveResult {
-  const curves: number[][] = [], classes: number[] = [], auc: number[] = [];
+  const curves: number[][] = [], classes: (number | null)[] = [], auc: number[] = [];
   for (let i = 0; i < b; i++) {
     const row = Array.from(v.subarray(i * (steps + 2), (i + 1) * (steps + 2)));
-    classes.push(row[0]);
+    classes.push(row[0] < 0 ? null : row[0]);
     const c = row.slice(1);
     curves.push(c);
     let area = 0;
@@ -148,7 +150,8 @@ export interface ConfidenceChange {
   original: number[];
   /** O: class probability on the input multiplied by its heatmap, per image. */
   explained: number[];
-  classes: number[];
+  /** The class scored per image (null for a target function). */
+  classes: (number | null)[];
 }
 
 /** Average drop / increase in confidence (Grad-CAM++ Sec. 5.1) for a batch of heatmaps in [0, 1]. */
@@ -158,6 +161,7 @@ export async function confidenceChange(model: AnyModel, input: tf.Tensor, heatma
 }
 
 async function confidenceOnBackend(model: AnyModel, input: tf.Tensor, heatmaps: tf.Tensor, options: ScoreOptions): Promise<ConfidenceChange> {
+  checkScoreOptions("confidenceChange", options);
   const x = (await checkModelInput(model, input, "confidenceChange", { addBatchAxis: false })) as tf.Tensor4D;
   try {
     checkInputs("confidenceChange", x, heatmaps);
@@ -177,7 +181,7 @@ async function confidenceOf(model: AnyModel, x: tf.Tensor4D, heatmaps: tf.Tensor
   });
   const v = await packed.data();
   packed.dispose();
-  const classes = Array.from(v.subarray(0, b)), original = Array.from(v.subarray(b, 2 * b)), explained = Array.from(v.subarray(2 * b, 3 * b));
+  const classes = Array.from(v.subarray(0, b), (c) => (c < 0 ? null : c)), original = Array.from(v.subarray(b, 2 * b)), explained = Array.from(v.subarray(2 * b, 3 * b));
   const drops = original.map((y, i) => Math.max(0, y - explained[i]) / y);
   return {
     averageDrop: (100 * drops.reduce((s, d) => s + d, 0)) / b,

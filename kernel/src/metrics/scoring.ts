@@ -1,14 +1,20 @@
 // How the faithfulness metrics score a batch of (modified) inputs: the probability of the
-// explained class, computed on the backend in chunks.
+// explained class — or whatever a target function says — computed on the backend in chunks.
+// The target is the same `Target` that cam() and attribute() take (engine/targets.ts).
 import * as tf from "@tensorflow/tfjs";
 import type { AnyModel } from "../engine/model";
+import { resolveTarget, type Target, type TargetFn } from "../engine/targets";
 import { runModel } from "../hooks/run";
 
 /** How the metrics score the explained class. */
 export interface ScoreOptions {
-  /** Class per image (or one for all); default: top-1 on the unmodified input. */
-  target?: number | readonly number[];
-  /** What the model outputs: "logits" (default, softmax applied) or "probabilities". */
+  /**
+   * What to score: a class (all images) or one per image — its probability — or any target
+   * function (`softmaxProbability(k)`, `segmentationTarget(…)`, output → score[batch]), scored as
+   * it returns; default: the top-1 class of the unmodified input.
+   */
+  target?: Target;
+  /** For class targets, what the model outputs: "logits" (default, softmax applied) or "probabilities". */
   outputs?: "logits" | "probabilities";
   /** Modified inputs per model run (default 32). */
   batchSize?: number;
@@ -21,30 +27,46 @@ export function probabilities(model: AnyModel, inputs: tf.Tensor4D, outputs: Sco
   return outputs === "probabilities" ? out : (tf.softmax(out) as tf.Tensor2D);
 }
 
-/** Class per image: the given target(s) or the top-1 of the unmodified inputs (backend, [b] int32). */
+function targetFn(options: ScoreOptions): TargetFn | null {
+  return typeof options.target === "function" ? (options.target as TargetFn) : null;
+}
+
+/** Checks the scoring options before any kernel runs. */
+export function checkScoreOptions(fn: string, options: ScoreOptions): void {
+  if (options.outputs !== undefined && options.outputs !== "logits" && options.outputs !== "probabilities") throw new Error(`camlab.${fn}: outputs must be "logits" or "probabilities", got ${JSON.stringify(options.outputs)}`);
+  if (targetFn(options) && options.outputs !== undefined) throw new Error(`camlab.${fn}: \`outputs\` applies to class targets only; a target function is scored as it returns (use softmaxProbability(k) for a probability)`);
+  const size = options.batchSize ?? 32;
+  if (!Number.isInteger(size) || size < 1) throw new Error(`camlab.${fn}: batchSize must be a positive integer, got ${size}`);
+}
+
+/** Class per image: the given target(s) or the top-1 of the unmodified inputs (backend, [b] int32); −1 for a target function. */
 export function targetClasses(model: AnyModel, x: tf.Tensor4D, options: ScoreOptions): tf.Tensor1D {
   const b = x.shape[0];
+  if (targetFn(options)) return tf.fill([b], -1, "int32") as tf.Tensor1D;
   return tf.tidy(() => {
     const p = probabilities(model, x, options.outputs);
     const k = p.shape[1];
     if (options.target == null) return tf.cast(tf.argMax(p, -1), "int32") as tf.Tensor1D;
-    const list = typeof options.target === "number" ? new Array(b).fill(options.target) : [...options.target];
+    const list = typeof options.target === "number" ? new Array(b).fill(options.target) : [...(options.target as readonly number[])];
     if (list.length !== b) throw new Error(`camlab metrics: ${list.length} targets for ${b} images; give one per image or a single class`);
     for (const c of list) if (!Number.isInteger(c) || c < 0 || c >= k) throw new RangeError(`camlab metrics: class index ${c} is out of range; the model has ${k} classes`);
     return tf.tensor1d(list, "int32");
   });
 }
 
-/** Probability of class `cls` (a [1] int tensor) for every row of `inputs`, in chunks. */
+/** Score of every row of `inputs` (all rows of one image): class `cls`'s probability (a [1] int tensor), or the target function's score; in chunks. */
 export function classProbability(model: AnyModel, inputs: tf.Tensor4D, cls: tf.Tensor, options: ScoreOptions): tf.Tensor1D {
   const n = inputs.shape[0], size = options.batchSize ?? 32;
   if (!Number.isInteger(size) || size < 1) throw new Error(`camlab metrics: batchSize must be a positive integer, got ${size}`);
+  const fn = targetFn(options);
   return tf.tidy(() => {
     const parts: tf.Tensor1D[] = [];
     for (let i = 0; i < n; i += size) {
       const m = Math.min(size, n - i);
       parts.push(tf.tidy(() => {
-        const p = probabilities(model, tf.slice(inputs, [i, 0, 0, 0], [m, -1, -1, -1]), options.outputs);
+        const rows = tf.slice(inputs, [i, 0, 0, 0], [m, -1, -1, -1]);
+        if (fn) return resolveTarget(fn, runModel(model, rows)).scores;
+        const p = probabilities(model, rows, options.outputs);
         return tf.sum(tf.mul(p, tf.oneHot(cls as tf.Tensor1D, p.shape[1])), -1) as tf.Tensor1D;
       }));
     }
