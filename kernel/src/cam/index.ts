@@ -17,3 +17,5 @@ export type { RiseOptions } from "./methods/rise";
 export { kpcaCam } from "./methods/kpcacam";
 export type { KpcaCamOptions } from "./methods/kpcacam";
 export { lightCam } from "./methods/lightcam";
+export { fullGrad } from "./fullgrad";
+export type { FullGradOptions, FullGradResult } from "./fullgrad";
