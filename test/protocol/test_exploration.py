@@ -135,6 +135,29 @@ class ExplorationTests(unittest.TestCase):
         self.assertEqual(self.k.value("tf.memory().numTensors - before"), "0")
         self.assertEqual(self.k.value("typeof net.model.predict"), "'function'")
 
+    def test_bad_inputs_get_clear_errors_and_the_backend_keeps_working(self):
+        reply, _ = self.k.execute(
+            'import * as camlab from "camlab"; import * as tf from "@tensorflow/tfjs";\n'
+            "const net2 = await camlab.loadMobileNetV2();\n"
+            "const good = net2.preprocess(await camlab.loadImage(camlab.assetPath('chelsea.png'), { size: [224, 224] }));\n"
+            "const tensorsBefore = tf.memory().numTensors;",
+            timeout=120,
+        )
+        self.assertEqual(reply["status"], "ok", reply)
+        cases = [
+            ("tf.zeros([1, 100, 100, 3])", "takes [batch, 224, 224, 3]"),
+            ("tf.fill([1, 224, 224, 3], NaN)", "non-finite"),
+            ("tf.randomUniform([2000, 2000, 3], 0, 255, 'int32')", "net.preprocess"),
+        ]
+        for bad, says in cases:
+            # The cell frees its own bad tensor; camlab must leave nothing else behind.
+            reply, _ = self.k.execute(f"const bad = {bad};\ntry {{ await camlab.cam(net2.model, bad); }} finally {{ bad.dispose(); }}", timeout=60)
+            self.assertEqual(reply["status"], "error", bad)
+            self.assertIn(says, reply["evalue"], bad)
+        # The wasm backend is intact: a valid call works, and nothing leaked.
+        self.assertEqual(self.k.value("const ok = await camlab.cam(net2.model, good); const shape = ok.heatmap.shape; ok.dispose(); shape"), "[ 1, 224, 224 ]")
+        self.assertEqual(self.k.value("tf.memory().numTensors - tensorsBefore"), "0")
+
     # ---- stdin -------------------------------------------------------------------------------------
 
     def answer_input(self, value, timeout=15):
