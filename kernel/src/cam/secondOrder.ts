@@ -30,8 +30,36 @@ const FROM_INPUT: Record<string, { input: string; gradFunc: GradFunc }> = {
   },
 };
 
+let avgPoolGradRegistered = false;
+
+/**
+ * AvgPoolGrad (the backward of average pooling, e.g. Keras' AveragePooling2D ahead of a
+ * classifier) has no gradient in tfjs. It is linear in dy, and its adjoint is the average pooling
+ * itself; registered once (it only adds what was missing).
+ */
+function registerAvgPoolGradGradient(): void {
+  if (avgPoolGradRegistered || tf.getGradient("AvgPoolGrad") != null) return;
+  avgPoolGradRegistered = true;
+  tf.registerGradient({
+    kernelName: "AvgPoolGrad",
+    inputsToSave: ["dy", "input"],
+    gradFunc: (ddx, [, input], attrs) => {
+      const { filterSize, strides, pad, dimRoundingMode } = attrs as unknown as { filterSize: [number, number]; strides: [number, number]; pad: "valid" | "same"; dimRoundingMode?: "floor" | "round" | "ceil" };
+      return { dy: () => tf.avgPool(ddx as tf.Tensor4D, filterSize, strides, pad, dimRoundingMode), input: () => tf.zerosLike(input) };
+    },
+  });
+}
+
+/** Turns tfjs's "gradient function not found for X" of a second pass into an error that says what to do. */
+export function explainSecondOrderError(e: unknown, method: string, layer: string): unknown {
+  const m = e instanceof Error ? /gradient function not found for (\w+)/.exec(e.message) : null;
+  if (m == null) return e;
+  return new Error(`camlab.cam: ${method} needs second-order gradients of the layers after "${layer}", and tfjs has no gradient for the op ${m[1]}'s own gradient; pick a layer closer to the output, or another method (gradcam, layercam)`);
+}
+
 /** Runs `body` with gradients of Exp, Sigmoid, Tanh and Softmax that support a second backward pass. */
 export function withSecondOrderGradients<T>(body: () => T): T {
+  registerAvgPoolGradGradient();
   const restore: (() => void)[] = [];
   try {
     for (const [kernel, replacement] of Object.entries(FROM_INPUT)) {

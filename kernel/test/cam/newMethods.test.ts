@@ -28,8 +28,17 @@ describe("new CAM methods", () => {
     const A = (await a.array()) as ref.Img[];
     a.dispose();
     const [W, bias] = (await Promise.all(model.getLayer("logits").getWeights().map((t) => t.array()))) as [number[][], number[]];
+    // The same network with AveragePooling2D over the whole map instead of GAP (as some MobileNetV2
+    // exports have): tfjs has no gradient of AvgPoolGrad, so this checks the one camlab registers.
+    const input = tf.input({ shape: [12, 12, 3] });
+    let t = input as tf.SymbolicTensor;
+    for (const name of ["conv1", "conv2", "relu2", "conv3"]) t = model.getLayer(name).apply(t) as tf.SymbolicTensor;
+    t = tf.layers.averagePooling2d({ poolSize: 4 }).apply(t) as tf.SymbolicTensor;
+    t = tf.layers.flatten().apply(t) as tf.SymbolicTensor;
+    const pooled = tf.model({ inputs: input, outputs: model.getLayer("logits").apply(t) as tf.SymbolicTensor });
+    for (const m of [model, pooled]) {
     const n0 = tf.memory().numTensors;
-    const r = await cam(model, x, { method: "shapleycam", layer: "conv3", target: softmaxProbability(c) });
+    const r = await cam(m, x, { method: "shapleycam", layer: "conv3", target: softmaxProbability(c) });
     const weights = (await r.weights!.array()) as number[][];
     const raw = (await r.raw.array()) as number[][][];
     r.dispose();
@@ -50,6 +59,7 @@ describe("new CAM methods", () => {
       const gradCam = W.map((wk) => wk.reduce((s, v, l) => s + v * u[l], 0) / hw);
       assert.ok(ref.maxRelErr(gradCam, expected) > 1e-3, "the Hessian term matters here");
       assert.ok(ref.maxRelErr(raw[b], ref.relu2d(ref.weightedMap(A[b], expected))) <= 1e-5);
+    }
     }
     // tfjs's gradient registry is as it was (the second-order swap is undone).
     for (const k of ["Exp", "Softmax", "Sigmoid", "Tanh"]) assert.deepEqual((tf.getGradient(k) as unknown as { outputsToSave?: boolean[] }).outputsToSave, [true], k);

@@ -1,6 +1,6 @@
 import * as tf from "@tensorflow/tfjs";
 import { withTapeCleanup } from "../../engine/tape";
-import { withSecondOrderGradients } from "../secondOrder";
+import { explainSecondOrderError, withSecondOrderGradients } from "../secondOrder";
 import type { CamMethod } from "../method";
 
 /** ShapleyCAM: Grad-CAM's gradient corrected by the second-order term −½·H·A of the score's Taylor expansion. */
@@ -18,7 +18,11 @@ export const shapleyCam: CamMethod = {
       // A₀ is a copy: the same tensor object as the argument would be differentiated too.
       const a0 = tf.clone(a);
       // (+ Σ 0·A keeps A on the tape where the tail is linear and the gradient does not depend on it: H = 0.)
-      hvps.push(withSecondOrderGradients(() => withTapeCleanup(() => tf.grad((aa: tf.Tensor) => tf.add(tf.sum(tf.mul(gradAt(aa), a0)), tf.sum(tf.mul(aa, 0))) as tf.Scalar)(a))) as tf.Tensor4D);
+      try {
+        hvps.push(withSecondOrderGradients(() => withTapeCleanup(() => tf.grad((aa: tf.Tensor) => tf.add(tf.sum(tf.mul(gradAt(aa), a0)), tf.sum(tf.mul(aa, 0))) as tf.Scalar)(a))) as tf.Tensor4D);
+      } catch (e) {
+        throw explainSecondOrderError(e, "shapleycam", ctx.layer);
+      }
     }
     const hvp = tf.concat(hvps);
     // w_k = 1/Z Σ_ij (∂S/∂A^k_ij − ½ (H·A)^k_ij): the Shapley value's second-order Taylor approximation.
