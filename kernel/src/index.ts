@@ -11,3 +11,9 @@ export * from "./data";
 export * from "./display";
 export * from "./session";
 export * from "./views";
+/**
+ * camlab's figure layer for notebooks: pictures, galleries, tables, CAM overlays and charts (charts
+ * carry a PNG, so a saved notebook shows them untrusted).
+ * @example const { overlay, lineChart } = camlab.figures; display(await overlay(photo, await camlab.cam(net, x)))
+ */
+export * as figures from "./figures";
