@@ -6,6 +6,7 @@ import { PNG } from "pngjs";
 import * as jpeg from "jpeg-js";
 import { ensureBackend } from "../engine/backend";
 
+/** Options of loadImage: the size to resize to and the value range. */
 export interface LoadImageOptions {
   /** Resize to [height, width] (bilinear, half-pixel centres). */
   size?: [number, number];

@@ -10,6 +10,7 @@ interface MnistDigit {
   length: number;
 }
 
+/** One split of MNIST: images [n, 28, 28, 1] in [0, 1] and one-hot labels [n, 10]. */
 export interface MnistSplit {
   /** [n, 28, 28, 1], values 0–1. */
   images: tf.Tensor4D;
@@ -18,12 +19,14 @@ export interface MnistSplit {
   dispose(): void;
 }
 
+/** The MNIST subset loadMnist returns: a training and a test split. */
 export interface MnistData {
   train: MnistSplit;
   test: MnistSplit;
   dispose(): void;
 }
 
+/** Options of loadMnist: how many training and test digits, and the seed that picks them. */
 export interface LoadMnistOptions {
   /** Training images (default 8000, spread evenly over digits). */
   train?: number;

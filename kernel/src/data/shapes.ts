@@ -5,9 +5,12 @@ import * as tf from "@tensorflow/tfjs";
 import { throwIfCancelled } from "../engine/work";
 import { seededRandom, type Rng } from "./random";
 
+/** The classes of the synthetic shapes dataset, in label order. */
 export const SHAPE_CLASSES = ["circle", "square", "triangle"] as const;
+/** One of SHAPE_CLASSES. */
 export type ShapeClass = (typeof SHAPE_CLASSES)[number];
 
+/** Options of makeShapes: image size, count, seed and clutter. */
 export interface ShapesOptions {
   count: number;
   /** Image side in pixels (default 32). */
@@ -21,6 +24,7 @@ export interface ShapesOptions {
   distractor?: boolean;
 }
 
+/** Where a shape was drawn: its bounding box in pixels (for the pointing game). */
 export interface Box {
   x0: number;
   y0: number;
@@ -28,6 +32,7 @@ export interface Box {
   y1: number;
 }
 
+/** The shapes dataset: images, one-hot labels, class indices and each shape's box. */
 export interface ShapesDataset {
   /** [n, size, size, 3], values 0–1. */
   images: tf.Tensor4D;

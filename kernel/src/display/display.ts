@@ -6,6 +6,7 @@ import { randomUUID } from "node:crypto";
 import { currentKernel } from "../jupyter/runtime";
 import { displayContent, type DisplayContent } from "./mime";
 
+/** Options of display(): a display id to update later, extra metadata, transient data. */
 export interface DisplayOptions {
   /** Reuse a display id (a later display/update with the same id replaces all its outputs). */
   displayId?: string;

@@ -12,10 +12,13 @@
 // something.
 import { inspect } from "node:util";
 
+/** The rich display protocol's method key: an object with a method under this symbol returning a MIME bundle shows itself that way (as in Deno's kernel). */
 export const JUPYTER_DISPLAY = Symbol.for("Jupyter.display");
 
+/** MIME type → data, as a Jupyter display_data message carries it. */
 export type MimeBundle = Record<string, unknown>;
 
+/** What a display sends: the MIME bundle and its metadata. */
 export interface DisplayContent {
   data: MimeBundle;
   metadata: Record<string, unknown>;

@@ -4,7 +4,9 @@
 import * as tf from "@tensorflow/tfjs";
 import { closestNames } from "./names";
 
+/** A TensorFlow.js model camlab can hook: a LayersModel (Keras-style) or a GraphModel (converted SavedModel). */
 export type AnyModel = tf.LayersModel | tf.GraphModel;
+/** A layer of a LayersModel. */
 export type Layer = tf.layers.Layer;
 
 /** A node of a GraphModel, addressed like a layer (hooks, CAM layers, feature extraction). */
@@ -45,12 +47,15 @@ interface GraphNodeInternal {
   inputs: GraphNodeInternal[];
 }
 
+/** True for a tf.GraphModel (hooks attach to its nodes by name). */
 export function isGraphModel(m: unknown): m is tf.GraphModel {
   return m instanceof tf.GraphModel;
 }
+/** True for a tf.LayersModel (hooks wrap its layers' call). */
 export function isLayersModel(m: unknown): m is tf.LayersModel {
   return m instanceof tf.LayersModel;
 }
+/** True for a GraphModel node handle (as returned by graphNode / findLayer on a GraphModel). */
 export function isGraphNode(t: unknown): t is GraphNode {
   return typeof t === "object" && t != null && (t as GraphNode).kind === "graph-node";
 }
@@ -91,6 +96,7 @@ function graphNodes(model: tf.GraphModel): GraphNodeInternal[] {
   return order.filter((n) => n.op !== "Const" && n.op !== "Placeholder");
 }
 
+/** The node of a GraphModel with this name; a wrong name fails listing the closest names. */
 export function graphNode(model: tf.GraphModel, name: string): GraphNode {
   const nodes = graphNodes(model);
   const n = nodes.find((x) => x.name === name);
@@ -123,6 +129,7 @@ export function findLayer(model: AnyModel, name: string): HookTarget {
   throw new Error(`camlab: model "${model.name}" has no layer "${name}"; closest: ${closestNames(name, all.map((l) => l.path)).join(", ")}`);
 }
 
+/** The name of a hook target (layer or graph node), as findLayer accepts it. */
 export function targetName(t: HookTarget): string {
   return isGraphNode(t) ? t.name : t.name;
 }

@@ -8,6 +8,7 @@
 // guard that fails on synchronous reads, which WebGPU in Node cannot do.
 import * as tf from "@tensorflow/tfjs";
 
+/** One read of tensor values out of the backend: its dtype, shape, bytes and how it happened. */
 export interface TensorRead {
   /** True for readSync (dataSync/arraySync/bufferSync, or a tensor moving between backends). */
   sync: boolean;
@@ -28,6 +29,7 @@ export interface TensorRead {
   stack?: string;
 }
 
+/** Options of countReads: what to do on a synchronous read, whether to keep stacks. */
 export interface ReadCounterOptions {
   /**
    * "throw" makes a synchronous read fail at once; a function is called with the read before it
@@ -38,6 +40,7 @@ export interface ReadCounterOptions {
   captureStacks?: boolean;
 }
 
+/** Totals of the reads a counter saw. */
 export interface ReadSummary {
   /** Number of reads. */
   count: number;
@@ -50,6 +53,7 @@ export interface ReadSummary {
   syncReads: number;
 }
 
+/** A running count of backend reads (from countReads); stop it to unwrap the engine. */
 export interface ReadCounter extends ReadSummary {
   /** Reads recorded so far, in call order. */
   readonly reads: readonly TensorRead[];

@@ -2,7 +2,9 @@
 // kernel's static PNGs and the live widgets index the same LUTs. In a widget, switching colormaps
 // is purely client-side: it never asks the kernel for anything.
 
+/** The colormaps camlab draws with. */
 export type ColormapName = "jet" | "viridis" | "inferno" | "gray";
+/** Every colormap, in the order the widgets' menus list them. */
 export const COLORMAP_NAMES: readonly ColormapName[] = ["jet", "viridis", "inferno", "gray"];
 
 /**

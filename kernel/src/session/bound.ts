@@ -14,6 +14,7 @@ import type { ChannelSummary, LayerInfo, Prediction } from "../protocol";
 import { quantizeMap, type Quantized } from "./quantize";
 import { tensorBytes } from "./registry";
 
+/** Options of binding a model and input into the session: class names and the model's name. */
 export interface BindOptions {
   /** Class names for predictions and CAM labels. */
   labels?: readonly string[];
@@ -31,6 +32,7 @@ const WIDGET_CAM_BATCH = 8;
 /** Most CAM maps kept per bound input (each is feature-map sized: a few KB). */
 const CAM_CACHE_ENTRIES = 64;
 
+/** A model with its bound input, resident in the session: activations, CAMs and predictions computed on the backend on demand and cached for the widgets. */
 export class BoundModel {
   readonly modelName: string;
   readonly labels: readonly string[] | null;

@@ -18,6 +18,7 @@ export class HandleGone extends Error {
   }
 }
 
+/** What an operation handler returns: the JSON result and its binary buffers. */
 export interface OpOutcome<K extends OpName = OpName> {
   result: OpResults[K];
   buffers: ArrayBufferView[];

@@ -30,6 +30,7 @@ export async function readBytes(values: tf.Tensor): Promise<Uint8Array> {
   }
 }
 
+/** A map quantised on the backend: its header (size, scale, offset) and its uint8 bytes. */
 export interface Quantized {
   header: QuantHeader;
   bytes: Uint8Array;

@@ -5,6 +5,7 @@
 // than "unknown".
 import type * as tf from "@tensorflow/tfjs";
 
+/** One entry of the tensor registry: its value, the backend bytes it owns and how to free them. */
 export interface RegistryEntry<T> {
   handle: string;
   value: T;
@@ -15,11 +16,13 @@ export interface RegistryEntry<T> {
   lastUsed: number;
 }
 
+/** The answer of a registry lookup: the value, or whether the handle was evicted or never known. */
 export type Lookup<T> =
   | { status: "ok"; value: T }
   | { status: "evicted" }
   | { status: "unknown" };
 
+/** The registry's default byte budget (512 MiB) before least recently used entries are evicted. */
 export const DEFAULT_BUDGET_BYTES = 512 * 1024 * 1024;
 
 /**
@@ -36,11 +39,13 @@ export function instanceTag(kernelInstance: string): string {
   return hash.toString(16).padStart(8, "0");
 }
 
+/** Options of a TensorRegistry: its byte budget and what to do on eviction. */
 export interface RegistryOptions {
   /** The kernel instance the handles belong to (default: a random one for this registry). */
   kernelInstance?: string;
 }
 
+/** Resident backend tensors keyed by opaque handles, bounded by a byte budget, least recently used evicted first. */
 export class TensorRegistry<T = unknown> {
   private readonly entries = new Map<string, RegistryEntry<T>>();
   private readonly evicted = new Set<string>();

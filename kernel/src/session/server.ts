@@ -17,11 +17,13 @@ export interface ReplyChannel {
   send(data: unknown, buffers?: ArrayBufferView[]): void;
 }
 
+/** Runs one named operation against a handle (the session's dispatch). */
 export type OpDispatcher = (op: OpName, handle: string, args: unknown) => Promise<OpOutcome>;
 
 /** Cancels remembered for requests that have not arrived yet (bounded: ids are never reused). */
 const EARLY_CANCELS_KEPT = 256;
 
+/** Options of a RequestServer: progress message rate and time limits. */
 export interface RequestServerOptions {
   /** Minimum time between two progress messages of one label (default 100 ms). */
   progressIntervalMs?: number;

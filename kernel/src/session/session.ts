@@ -18,12 +18,14 @@ function budgetFromEnv(): number {
   return Number.isFinite(mb) && mb > 0 ? mb * 1024 * 1024 : DEFAULT_BUDGET_BYTES;
 }
 
+/** How much the session holds: handles, bytes and the budget. */
 export interface SessionStats {
   handles: number;
   bytes: number;
   budgetBytes: number;
 }
 
+/** The kernel's session: the registry of bound models that live widgets query over the "camlab.session" comm. */
 export class Session {
   readonly registry: TensorRegistry<BoundModel>;
   /** Compared by widgets with the id their display recorded: differs after a kernel restart. */

@@ -2,11 +2,14 @@
 // operations and carries arguments that are checked here, field by field, before anything runs.
 import { OP_NAMES, SORT_KEYS, type OpArgs, type OpName, type SessionRequest, type ChannelSortKey } from "../protocol";
 
+/** A malformed comm request (unknown op, missing or invalid argument): replied with code "bad_request". */
 export class BadRequest extends Error {
   readonly code = "bad_request" as const;
 }
 
+/** The most channels one "activations.page" request may ask for. */
 export const MAX_PAGE_CHANNELS = 256;
+/** The largest k of a "predictions.topk" request. */
 export const MAX_TOPK = 100;
 
 function isPlainObject(x: unknown): x is Record<string, unknown> {

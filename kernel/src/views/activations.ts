@@ -10,6 +10,7 @@ import { quantizeChannels } from "../session/quantize";
 import { montage, pngBase64, rgbFromRgba } from "./raster";
 import { CamlabView, buildBoundView } from "./view";
 
+/** Options of activationsView / showActivations. */
 export interface ActivationsOptions {
   /** Class names (used when the widget links to CAMs). */
   labels?: readonly string[];
@@ -43,8 +44,17 @@ export async function histogram(x: tf.Tensor, bins: number): Promise<{ edges: nu
   return { edges, counts };
 }
 
+/** The activation browser display (application/vnd.camlab.activations+json, a PNG montage and text). */
 export class ActivationsView extends CamlabView<ActivationsPayload> {}
 
+/**
+ * The activation browser of one layer for one input: every channel's statistics, the first page of tiles, a histogram; the widget pages through the rest live.
+ * @param model the model
+ * @param input one input [1, …]
+ * @param layer the layer name (a wrong one lists the closest names)
+ * @returns a view to display (or `.show()`)
+ * @example display(await camlab.activationsView(net, x, "block_6_expand_relu"))
+ */
 export async function activationsView(model: AnyModel, input: tf.Tensor, layer: string, options: ActivationsOptions = {}): Promise<ActivationsView> {
   checkModelArg(model, "activationsView");
   if (typeof layer !== "string") throw new TypeError(`camlab.activationsView: layer must be a layer name (string), got ${layer === null ? "null" : typeof layer}`);

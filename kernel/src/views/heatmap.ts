@@ -11,6 +11,7 @@ import { pngBase64, rgbFromRgba } from "./raster";
 import { CamlabView, buildBoundView } from "./view";
 import type { DisplayHandle } from "../display/display";
 
+/** Options of heatmapView / showHeatmap. */
 export interface HeatmapOptions {
   /** CAM method (default "gradcam"). */
   method?: CamMethodName;
@@ -32,8 +33,17 @@ export interface HeatmapOptions {
   modelName?: string;
 }
 
+/** The heatmap overlay display (application/vnd.camlab.heatmap+json, a PNG of the first frame and text). */
 export class HeatmapView extends CamlabView<HeatmapPayload> {}
 
+/**
+ * The heatmap overlay of one input: a CAM blended on the image, the top-k predictions, and a session handle so the widget can switch class, method and layer live.
+ * @param model the model (its output [batch, classes])
+ * @param input one input [1, …]
+ * @param options method (default "gradcam"), layer (default the last spatial one), classIndex (default the top-1), labels, classes offered
+ * @returns a view to display (or `.show()`)
+ * @example display(await camlab.heatmapView(net, x, { labels: net.labels, classes: [0, 2] }))
+ */
 export async function heatmapView(model: AnyModel, input: tf.Tensor, options: HeatmapOptions = {}): Promise<HeatmapView> {
   checkModelArg(model, "heatmapView");
   const method = options.method ?? "gradcam";

@@ -11,6 +11,7 @@ import { LAYERS_MIME, PAYLOAD_VERSION, type LayerGradientHealth, type LayerInfo,
 import { pngBase64, type Rgb } from "./raster";
 import { CamlabView, buildBoundView } from "./view";
 
+/** Options of layersView / showLayers. */
 export interface LayersOptions {
   /** Check gradients for the bound input (default true when an input is given). */
   health?: boolean;
@@ -20,6 +21,7 @@ export interface LayersOptions {
   modelName?: string;
 }
 
+/** The layer browser display (application/vnd.camlab.layers+json, a PNG strip and a text table). */
 export class LayersView extends CamlabView<LayersPayload> {}
 
 const STATUS_RGB: Record<LayerGradientHealth["status"] | "none", [number, number, number]> = {
@@ -58,6 +60,13 @@ function summaryText(modelName: string, layers: LayerInfo[], health: LayerGradie
   return lines.join("\n");
 }
 
+/**
+ * The layer browser of a model: every layer's class, output shape and parameters; with an input, each layer's gradient health and live activations.
+ * @param model the model
+ * @param input optional input [1, …] to bind
+ * @returns a view to display (or `.show()`)
+ * @example display(await camlab.layersView(net, x))
+ */
 export async function layersView(model: AnyModel, input?: tf.Tensor | null, options: LayersOptions = {}): Promise<LayersView> {
   checkModelArg(model, "layersView");
   return buildBoundView("layersView", model, input ?? null, options, async (bound, ref) => {

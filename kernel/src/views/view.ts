@@ -11,6 +11,7 @@ import { currentSession } from "../session/session";
 import { guardBackend } from "../engine/backend";
 import { batchOfOne } from "./image";
 
+/** A display backed by the session: a MIME payload with its handle, a PNG fallback and a text form; `show()` displays it. */
 export abstract class CamlabView<P extends { session: SessionRef | null }> {
   constructor(
     /** The MIME type the JupyterLab extension renders. */
