@@ -65,7 +65,21 @@ export function log(msg) {
   process.stdout.write(`[camlab] ${msg}\n`);
 }
 
+/** The packages of DEBIAN_PACKAGES that dpkg does not list as installed (null without dpkg). */
+function missingByDpkg() {
+  if (!existsSync("/usr/bin/dpkg-query")) return null;
+  const r = spawnSync("dpkg-query", ["-W", "-f=${Package} ${db:Status-Status}\\n", ...DEBIAN_PACKAGES], { encoding: "utf8" });
+  const installed = new Set(
+    (r.stdout || "").split("\n").map((l) => l.trim().split(" ")).filter(([, status]) => status === "installed").map(([name]) => name),
+  );
+  return DEBIAN_PACKAGES.filter((p) => !installed.has(p));
+}
+
 function missingSystemParts() {
+  // On Debian, ask dpkg about every package of the one list: probing for Python modules alone
+  // missed jupyter-nbconvert (the `jupyter nbconvert` command) and the fonts on a fresh machine.
+  const byDpkg = missingByDpkg();
+  if (byDpkg) return byDpkg;
   const missing = new Set();
   if (!existsSync(PYTHON)) {
     DEBIAN_PACKAGES.forEach((p) => missing.add(p));
