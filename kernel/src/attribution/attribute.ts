@@ -22,7 +22,11 @@ export interface AttributionOptions {
   baseline?: number | tf.Tensor;
   /** Integrated Gradients: path steps m (default 64). */
   steps?: number;
-  /** Most input rows per model run (default 32). */
+  /**
+   * Most input rows per gradient pass (default 8): a backward pass to the input holds every
+   * layer's activations for each row — 32 rows of 224² through MobileNetV2 ran the wasm backend
+   * out of memory (it crashed and was replaced); 8 ran.
+   */
   batchSize?: number;
   /** Wrap the method in SmoothGrad (mean) or VarGrad (variance) over noisy copies. */
   smooth?: SmoothOptions & { kind?: "smoothgrad" | "vargrad" };
@@ -58,7 +62,7 @@ function checkOptions(options: AttributionOptions): AttributionMethod {
     if (options[key] !== undefined && !uses.includes(key)) throw new Error(`camlab.attribute: \`${key}\` applies to method "integratedgradients" only, got method "${method.name}"; leave it out or use method: "integratedgradients"`);
   }
   positiveInt("steps", options.steps, 64, "Integrated Gradients' path points, e.g. 64");
-  positiveInt("batchSize", options.batchSize, 32, "input rows per model run");
+  positiveInt("batchSize", options.batchSize, 8, "input rows per gradient pass");
   if (typeof options.baseline === "number" && !Number.isFinite(options.baseline)) throw new Error(`camlab.attribute: baseline must be a finite number or a tensor, got ${options.baseline}`);
   if (options.baseline !== undefined && typeof options.baseline !== "number" && !(options.baseline instanceof tf.Tensor)) throw new TypeError(`camlab.attribute: baseline must be a number or a tf.Tensor [1 or batch, H, W, C], got ${typeof options.baseline}`);
   if (options.smooth) {
@@ -123,7 +127,7 @@ async function attributeOnBackend(model: AnyModel, input: tf.Tensor, method: Att
       input: x,
       baseline,
       steps: options.steps ?? 64,
-      batchSize: options.batchSize ?? 32,
+      batchSize: options.batchSize ?? 8,
       gradient: (inputs) => {
         const rows = inputs.shape[0];
         if (rows % b !== 0) throw new Error(`camlab.attribute (internal): a gradient batch must stack whole copies of the ${b}-image batch, got ${rows} rows`);

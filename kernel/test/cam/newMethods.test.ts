@@ -36,30 +36,30 @@ describe("new CAM methods", () => {
     t = tf.layers.averagePooling2d({ poolSize: 4 }).apply(t) as tf.SymbolicTensor;
     t = tf.layers.flatten().apply(t) as tf.SymbolicTensor;
     const pooled = tf.model({ inputs: input, outputs: model.getLayer("logits").apply(t) as tf.SymbolicTensor });
-    for (const m of [model, pooled]) {
-    const n0 = tf.memory().numTensors;
-    const r = await cam(m, x, { method: "shapleycam", layer: "conv3", target: softmaxProbability(c) });
-    const weights = (await r.weights!.array()) as number[][];
-    const raw = (await r.raw.array()) as number[][][];
-    r.dispose();
-    assert.equal(tf.memory().numTensors, n0);
-    for (let b = 0; b < 2; b++) {
-      const h = A[b].length, w = A[b][0].length, hw = h * w;
-      const mean = ref.channelMeans(A[b]);
-      const lin = W[0].map((_, l) => mean.reduce((s, m, k) => s + m * W[k][l], 0)); // Wᵀā = z − bias
-      const p = ref.softmax(lin.map((v, l) => v + bias[l]));
-      const e = p.map((_, l) => (l === c ? 1 : 0));
-      // S = p_c: ∂S/∂z = p_c(e_c − p); ∂²S/∂z² = p_c[(e_c − p)(e_c − p)ᵀ − diag(p) + ppᵀ].
-      const u = p.map((pl, l) => p[c] * (e[l] - pl));
-      const hz = p.map((pl, l) => p.map((pm, m) => p[c] * ((e[l] - pl) * (e[m] - pm) - (l === m ? pl : 0) + pl * pm)));
-      const hzLin = hz.map((row) => row.reduce((s, v, m) => s + v * lin[m], 0));
-      // Per position (i, j, k): G = (W u)_k / hw and (H·A) = (W H_z Wᵀā)_k / hw — constant over positions.
-      const expected = W.map((wk) => wk.reduce((s, v, l) => s + v * (u[l] - 0.5 * hzLin[l]), 0) / hw);
-      assert.ok(ref.maxRelErr(weights[b], expected) <= 1e-5, `weights[${b}] rel err ${ref.maxRelErr(weights[b], expected)}`);
-      const gradCam = W.map((wk) => wk.reduce((s, v, l) => s + v * u[l], 0) / hw);
-      assert.ok(ref.maxRelErr(gradCam, expected) > 1e-3, "the Hessian term matters here");
-      assert.ok(ref.maxRelErr(raw[b], ref.relu2d(ref.weightedMap(A[b], expected))) <= 1e-5);
-    }
+    for (const net of [model, pooled]) {
+      const n0 = tf.memory().numTensors;
+      const r = await cam(net, x, { method: "shapleycam", layer: "conv3", target: softmaxProbability(c) });
+      const weights = (await r.weights!.array()) as number[][];
+      const raw = (await r.raw.array()) as number[][][];
+      r.dispose();
+      assert.equal(tf.memory().numTensors, n0);
+      for (let b = 0; b < 2; b++) {
+        const h = A[b].length, w = A[b][0].length, hw = h * w;
+        const mean = ref.channelMeans(A[b]);
+        const lin = W[0].map((_, l) => mean.reduce((s, m, k) => s + m * W[k][l], 0)); // Wᵀā = z − bias
+        const p = ref.softmax(lin.map((v, l) => v + bias[l]));
+        const e = p.map((_, l) => (l === c ? 1 : 0));
+        // S = p_c: ∂S/∂z = p_c(e_c − p); ∂²S/∂z² = p_c[(e_c − p)(e_c − p)ᵀ − diag(p) + ppᵀ].
+        const u = p.map((pl, l) => p[c] * (e[l] - pl));
+        const hz = p.map((pl, l) => p.map((pm, m) => p[c] * ((e[l] - pl) * (e[m] - pm) - (l === m ? pl : 0) + pl * pm)));
+        const hzLin = hz.map((row) => row.reduce((s, v, m) => s + v * lin[m], 0));
+        // Per position (i, j, k): G = (W u)_k / hw and (H·A) = (W H_z Wᵀā)_k / hw — constant over positions.
+        const expected = W.map((wk) => wk.reduce((s, v, l) => s + v * (u[l] - 0.5 * hzLin[l]), 0) / hw);
+        assert.ok(ref.maxRelErr(weights[b], expected) <= 1e-5, `weights[${b}] rel err ${ref.maxRelErr(weights[b], expected)}`);
+        const gradCam = W.map((wk) => wk.reduce((s, v, l) => s + v * u[l], 0) / hw);
+        assert.ok(ref.maxRelErr(gradCam, expected) > 1e-3, "the Hessian term matters here");
+        assert.ok(ref.maxRelErr(raw[b], ref.relu2d(ref.weightedMap(A[b], expected))) <= 1e-5);
+      }
     }
     // tfjs's gradient registry is as it was (the second-order swap is undone).
     for (const k of ["Exp", "Softmax", "Sigmoid", "Tanh"]) assert.deepEqual((tf.getGradient(k) as unknown as { outputsToSave?: boolean[] }).outputsToSave, [true], k);

@@ -1,0 +1,68 @@
+#!/usr/bin/env node
+// Times the CAM methods and input attributions added for issue 14 on the real MobileNetV2
+// (nsfwjs's Keras model, 224×224, chelsea.png, batch 1) on the backend camlab picks (or
+// CAMLAB_BACKEND). Median of --runs (default 3) after one warm-up; RISE and Integrated Gradients
+// once (they are hundreds of model runs). Needs the kernel built.
+//
+//   node kernel/test/cam/bench-methods.mjs [--runs 3] [--only rise,ig]
+import { createRequire } from "node:module";
+import * as os from "node:os";
+import * as path from "node:path";
+import { fileURLToPath } from "node:url";
+
+const kernelDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
+const require = createRequire(path.join(kernelDir, "package.json"));
+const camlab = require("./dist/src/index.js");
+const tf = require("@tensorflow/tfjs");
+const args = process.argv.slice(2);
+const opt = (name, fallback) => (args.includes(`--${name}`) ? args[args.indexOf(`--${name}`) + 1] : fallback);
+const RUNS = Number(opt("runs", 3));
+const only = opt("only", null)?.split(",");
+
+async function time(label, runs, f) {
+  await (await f()).dispose(); // warm-up
+  const ms = [];
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    const r = await f();
+    if (r.heatmap) await r.heatmap.data();
+    else await r.map.data();
+    ms.push(performance.now() - t0);
+    r.dispose();
+  }
+  ms.sort((a, b) => a - b);
+  return ms[Math.floor(ms.length / 2)];
+}
+
+const info = await camlab.backendInfo();
+const net = await camlab.loadMobileNetV2();
+const image = await camlab.loadImage(camlab.assetPath("chelsea.png"));
+const x = net.preprocess(image);
+const n0 = tf.memory().numTensors;
+console.log(`backend ${info.backend ?? info.name ?? tf.getBackend()}${info.device ? ` (${info.device})` : ""}; ${os.cpus().length} × ${os.cpus()[0]?.model ?? "cpu"}; Node ${process.version}; median of ${RUNS} after a warm-up (RISE, IG, SmoothGrad: 1 run)`);
+const cases = [
+  ["gradcam (for scale)", "gradcam", RUNS, () => camlab.cam(net.model, x, { layer: "out_relu" })],
+  ["eigengradcam", "eigengradcam", RUNS, () => camlab.cam(net.model, x, { method: "eigengradcam", layer: "out_relu" })],
+  ["kpcacam", "kpcacam", RUNS, () => camlab.cam(net.model, x, { method: "kpcacam", layer: "out_relu" })],
+  ["finercam", "finercam", RUNS, () => camlab.cam(net.model, x, { method: "finercam", layer: "out_relu" })],
+  ["shapleycam", "shapleycam", RUNS, () => camlab.cam(net.model, x, { method: "shapleycam", layer: "out_relu" })],
+  ["lightcam (Conv_1)", "lightcam", RUNS, () => camlab.cam(net.model, x, { method: "lightcam", layer: "Conv_1" })],
+  ["rise (1000 masks, batch 32)", "rise", 1, () => camlab.cam(net.model, x, { method: "rise", layer: "out_relu" })],
+  ["fullgrad (all bias layers + input)", "fullgrad", RUNS, () => camlab.fullGrad(net.model, x)],
+  ["saliency", "saliency", RUNS, () => camlab.attribute(net.model, x, { method: "saliency" })],
+  ["gradientxinput", "gradientxinput", RUNS, () => camlab.attribute(net.model, x, { method: "gradientxinput" })],
+  ["integratedgradients (64 steps, batch 8)", "ig", 1, () => camlab.attribute(net.model, x, { method: "integratedgradients", steps: 64 })],
+  ["smoothgrad(saliency) (16 samples)", "smoothgrad", 1, () => camlab.attribute(net.model, x, { method: "saliency", smooth: { samples: 16 } })],
+];
+for (const [label, key, runs, f] of cases) {
+  if (only && !only.includes(key)) continue;
+  try {
+    const ms = await time(label, runs, f);
+    console.log(`${label.padEnd(44)} ${ms.toFixed(0).padStart(8)} ms`);
+  } catch (e) {
+    console.log(`${label.padEnd(44)} failed: ${String(e.message).split("\n")[0]}`);
+  }
+}
+if (tf.memory().numTensors !== n0) console.log(`(tensor count changed by ${tf.memory().numTensors - n0})`);
+x.dispose();
+image.dispose();
