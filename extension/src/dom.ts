@@ -11,8 +11,25 @@ export interface ElementOptions {
   data?: Record<string, string>;
 }
 
+/**
+ * Makes the keys typed in `el` (and inside it) act on it, not on the notebook: JupyterLab's key
+ * bindings (Lumino's CommandRegistry, which sees keydown at the document before the control does)
+ * skip events from inside an element with `data-lm-suppress-shortcuts`. Without it ArrowLeft on a
+ * slider or ArrowDown on a menu also moves the notebook's active cell. Tab still leaves the control.
+ */
+export function keepKeys<T extends HTMLElement>(el: T): T {
+  el.setAttribute("data-lm-suppress-shortcuts", "true");
+  return el;
+}
+
+/** Controls whose own keys (arrows, Home/End, Enter, Space, typing) must not reach the notebook's
+ *  shortcuts (Enter on a focused button would also put the notebook in edit mode). */
+const KEYED_CONTROLS = new Set(["input", "select", "textarea", "button"]);
+
+/** A DOM element with class, test id, text, attributes and children; form controls keep their keys. */
 export function h<K extends keyof HTMLElementTagNameMap>(tag: K, opts: ElementOptions = {}, children: Node[] = []): HTMLElementTagNameMap[K] {
   const el = document.createElement(tag);
+  if (KEYED_CONTROLS.has(tag)) keepKeys(el);
   if (opts.cls) el.className = opts.cls;
   if (opts.testid) el.dataset.testid = opts.testid;
   if (opts.text !== undefined) el.textContent = opts.text;

@@ -104,6 +104,41 @@ test("clicking another class recomputes the heatmap: its pixels change", async (
   await screenshot(page, "widgets-heatmap-other-class", { selector: root });
 });
 
+test("arrow keys in a widget's slider, menu and layer list act on the control, not on the notebook", async () => {
+  const activeCell = () => page.evaluate(() => [...document.querySelectorAll(".jp-Notebook .jp-Cell")].findIndex((c) => c.classList.contains("jp-mod-active")));
+  const heat = page.locator('[data-testid="camlab-heatmap"][data-state="live"] >> nth=0');
+  const slider = heat.locator('[data-testid="camlab-opacity"]');
+  await slider.focus();
+  const cell = await activeCell();
+  const before = Number(await slider.inputValue());
+  await page.keyboard.press("ArrowLeft");
+  assert.equal(Number(await slider.inputValue()), before - 1, "ArrowLeft lowers the opacity");
+  assert.equal(await activeCell(), cell, "ArrowLeft on the slider leaves the active cell");
+  await page.keyboard.press("ArrowRight");
+  assert.equal(Number(await slider.inputValue()), before);
+
+  const menu = heat.locator('[data-testid="camlab-colormap"]');
+  await menu.focus();
+  const cmap = await menu.inputValue();
+  await page.keyboard.press("ArrowDown");
+  assert.notEqual(await menu.inputValue(), cmap, "ArrowDown picks the next colormap");
+  assert.equal(await activeCell(), cell, "ArrowDown on the menu leaves the active cell");
+  await page.keyboard.press("ArrowUp");
+  assert.equal(await menu.inputValue(), cmap);
+
+  const layers = page.locator(W("layers"));
+  const item = layers.locator('[data-testid="camlab-layer-item"][aria-selected="true"]');
+  await item.focus();
+  const layerCell = await activeCell();
+  const selected = await item.getAttribute("data-layer");
+  await page.keyboard.press("ArrowDown");
+  await waitInPage(page, (was) => document.querySelector('[data-testid="camlab-layers"] [data-testid="camlab-layer-item"][aria-selected="true"]')?.dataset.layer !== was, selected);
+  assert.equal(await activeCell(), layerCell, "ArrowDown in the layer list leaves the active cell");
+  // The focused control shows a focus ring (outline from the theme's brand colour).
+  const outline = await page.evaluate(() => getComputedStyle(document.activeElement).outlineStyle);
+  assert.notEqual(outline, "none", "a visible focus ring");
+});
+
 test("a display whose tensors were evicted says to recompute", async () => {
   const evicted = page.locator('[data-testid="camlab-heatmap"] >> nth=1');
   await waitInPage(page, () => document.querySelectorAll('[data-testid="camlab-heatmap"]')[1]?.dataset.state === "recompute", undefined, { timeoutMs: 60_000 });

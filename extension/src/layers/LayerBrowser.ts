@@ -3,7 +3,7 @@
 // layer's activations in place, fetched from the kernel session.
 import { type LayerInfo, type LayersPayload, pageSizeForBudget } from "../protocol";
 import { ActivationBrowser, tilesFromPage } from "../activations/ActivationBrowser";
-import { clear, h } from "../dom";
+import { clear, h, keepKeys } from "../dom";
 import type { InteractionMeter, LiveBinding } from "../live";
 import { consumersOf, filterLayers, formatCount, formatShape, healthBadges, type HealthBadge } from "./layerTree";
 
@@ -39,6 +39,7 @@ export class LayerBrowser {
       h("div", { cls: "camlab-layer-body" }, [this.list, this.detail]),
     );
     this.search.addEventListener("input", () => this.renderList());
+    keepKeys(this.list); // arrows move through the layers, not through the notebook's cells
     this.list.addEventListener("keydown", (e) => this.onKey(e));
     this.renderList();
     this.showDetail(null);
