@@ -2,7 +2,7 @@
 // channels with. The layer's input is captured by a forward hook on one forward pass; the
 // gradient is then taken with respect to the kernel variable, on the backend.
 import * as tf from "@tensorflow/tfjs";
-import { isGraphNode, type AnyModel, type HookTarget } from "../engine/model";
+import { isGraphNode, type AnyModel, type HookTarget, type Layer } from "../engine/model";
 import { withTapeCleanup } from "../engine/tape";
 import { registerForwardHook } from "../hooks/register";
 import { runModel } from "../hooks/run";
@@ -22,18 +22,42 @@ function outputKernel(layer: WithKernels): { variable: tf.Variable; fold: (g: tf
   return null;
 }
 
+/** Layers that keep the channels one-to-one: between a kernel and the hooked layer, they carry its output. */
+const CHANNELWISE = new Set(["BatchNormalization", "ReLU", "Activation", "LeakyReLU", "ELU", "ThresholdedReLU", "Softmax", "Dropout"]);
+
+/**
+ * The layers from the kernel layer to `layer`: [layer] when it has a kernel itself, else the
+ * nearest kernel layer behind at most 3 single-input channel-wise layers (MobileNetV2's out_relu
+ * ← Conv_1_bn ← Conv_1), so the layer's summed output is differentiated w.r.t. that kernel.
+ */
+function kernelChain(layer: WithKernels): WithKernels[] | null {
+  const chain: WithKernels[] = [layer];
+  let current = layer;
+  for (let step = 0; step <= 3; step++) {
+    if (outputKernel(current) != null) return chain;
+    if (!CHANNELWISE.has(current.getClassName())) return null;
+    const nodes = (current as unknown as { inboundNodes: { inboundLayers: WithKernels[] }[] }).inboundNodes;
+    if (nodes?.length !== 1 || nodes[0].inboundLayers.length !== 1) return null;
+    current = nodes[0].inboundLayers[0];
+    chain.unshift(current);
+  }
+  return null;
+}
+
 /**
  * For each image of `x`, d(Σ of the layer's output)/d(its kernel) folded to [rows, channels]
- * (rows: the kernel's other axes), stacked [batch, rows, channels]. Throws, naming the layer, when
- * it has no kernel (an activation or pooling layer, a GraphModel node).
+ * (rows: the kernel's other axes), stacked [batch, rows, channels]; for a normalisation or
+ * activation layer, the kernel of the convolution right before it. Throws, naming the layer, when
+ * there is none (a pooling layer, an Add, a GraphModel node).
  */
 export function layerKernelGradient(model: AnyModel, layer: HookTarget, name: string, x: tf.Tensor): tf.Tensor3D {
   if (isGraphNode(layer)) throw new Error(`camlab.cam: lightcam needs a layer with a kernel variable; "${name}" is a GraphModel node (its weights are constants); use a LayersModel or another method`);
-  const l = layer as WithKernels;
-  const k = outputKernel(l);
-  if (k == null) throw new Error(`camlab.cam: lightcam weighs channels by the gradient of the layer's output with respect to its own kernel, but layer "${name}" (${l.getClassName()}) has no kernel; pick the convolution or dense layer that produces this map (the one before an activation, pooling or normalisation layer)`);
+  const chain = kernelChain(layer as WithKernels);
+  if (chain == null) throw new Error(`camlab.cam: lightcam weighs channels by the gradient of the layer's output with respect to its own kernel, but layer "${name}" (${(layer as Layer).getClassName()}) has no kernel, nor a convolution right before it behind only normalisation/activation layers; pick the convolution or dense layer that produces this map`);
+  const l = chain[0];
+  const k = outputKernel(l)!;
   let input: tf.Tensor | null = null;
-  const handle = registerForwardHook(layer, (_l, inputs) => {
+  const handle = registerForwardHook(l, (_l, inputs) => {
     const t = Array.isArray(inputs) ? inputs[0] : inputs;
     input?.dispose();
     input = tf.keep(t.clone());
@@ -53,7 +77,8 @@ export function layerKernelGradient(model: AnyModel, layer: HookTarget, name: st
       const rows: tf.Tensor2D[] = [];
       for (let i = 0; i < captured.shape[0]; i++) {
         const xi = tf.slice(captured, [i], [1]);
-        const { value, grads } = withTapeCleanup(() => tf.variableGrads(() => tf.sum(l.apply(xi) as tf.Tensor) as tf.Scalar, [variable]));
+        // Σ of the hooked layer's output, through the normalisation/activation layers after the kernel.
+        const { value, grads } = withTapeCleanup(() => tf.variableGrads(() => tf.sum(chain.reduce((t, c) => c.apply(t) as tf.Tensor, xi as tf.Tensor)) as tf.Scalar, [variable]));
         value.dispose();
         rows.push(fold(grads[variable.name]));
       }

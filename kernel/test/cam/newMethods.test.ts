@@ -7,7 +7,7 @@ import * as tf from "@tensorflow/tfjs";
 import { Cancelled, ensureBackend, runWork, softmaxProbability, type Progress } from "../../src/engine";
 import { activeHookCount } from "../../src/hooks";
 import { CAM_METHODS, cam, finerCam, kpcaCam, rise } from "../../src/cam";
-import { randomImages, smallSequential, splitSequential } from "../engine/fixtures";
+import { randomImages, seeded, smallResidual, smallSequential, splitSequential } from "../engine/fixtures";
 import * as ref from "./reference";
 
 describe("new CAM methods", () => {
@@ -70,19 +70,52 @@ describe("new CAM methods", () => {
   it("lightcam: a layer without a kernel is refused with the reason and the fix; kpcaCam options are checked", async () => {
     const model = smallSequential(4, 12);
     const x = randomImages(1, 12, 3);
+    const residual = smallResidual();
+    const xr = randomImages(1, 10, 3);
     const n0 = tf.memory().numTensors;
-    await assert.rejects(cam(model, x, { method: "lightcam", layer: "relu2" }), /layer "relu2" \(ReLU\) has no kernel; pick the convolution or dense layer that produces this map/);
+    await assert.rejects(cam(residual, xr, { method: "lightcam", layer: "block_out" }), /layer "block_out" \(Activation\) has no kernel, nor a convolution right before it behind only normalisation\/activation layers; pick the convolution or dense layer that produces this map/);
     assert.equal(tf.memory().numTensors, n0);
     assert.equal(activeHookCount(), 0);
+    residual.dispose();
+    xr.dispose();
+    const n1 = tf.memory().numTensors;
     const r = await cam(model, x, { method: "lightcam", layer: "conv2" }); // linear conv: the fused-conv path
     assert.deepEqual(r.weights!.shape, [1, 8]);
     r.dispose();
-    assert.equal(tf.memory().numTensors, n0);
+    assert.equal(tf.memory().numTensors, n1);
     assert.throws(() => kpcaCam({ kernel: "poly" as never }), /kernel must be "sigmoid" or "rbf", got "poly"/);
     assert.throws(() => kpcaCam({ gamma: -1 }), /gamma must be a positive number/);
     const rbf = await cam(model, x, { method: kpcaCam({ kernel: "rbf" }), layer: "conv3" });
     assert.ok(Array.from(await rbf.heatmap.data()).every(Number.isFinite));
     rbf.dispose();
+    x.dispose();
+    model.dispose();
+  });
+
+  it("lightcam at an activation behind a batch norm (MobileNetV2's out_relu ← Conv_1_bn ← Conv_1): Σ of the activation's output differentiated w.r.t. the conv's kernel", async () => {
+    const input = tf.input({ shape: [8, 8, 3] });
+    const conv = tf.layers.conv2d({ filters: 4, kernelSize: 3, padding: "valid", kernelInitializer: seeded(81), biasInitializer: tf.initializers.randomUniform({ minval: -0.2, maxval: 0.2, seed: 82 }), name: "conv" });
+    const bn = tf.layers.batchNormalization({ name: "bn" });
+    const act = tf.layers.reLU({ name: "act" });
+    const feats = act.apply(bn.apply(conv.apply(input))) as tf.SymbolicTensor;
+    const out = tf.layers.dense({ units: 3, kernelInitializer: seeded(83) }).apply(tf.layers.globalAveragePooling2d({}).apply(feats)) as tf.SymbolicTensor;
+    const model = tf.model({ inputs: input, outputs: out });
+    bn.setWeights([tf.randomUniform([4], 0.5, 1.5, "float32", 5), tf.randomUniform([4], -0.3, 0.3, "float32", 6), tf.randomUniform([4], -0.2, 0.2, "float32", 7), tf.randomUniform([4], 0.5, 2, "float32", 8)]);
+    const x = randomImages(2, 8, 13);
+    const n0 = tf.memory().numTensors;
+    const r = await cam(model, x, { method: "lightcam", layer: "act" });
+    const weights = (await r.weights!.array()) as number[][];
+    r.dispose();
+    assert.equal(tf.memory().numTensors, n0);
+    const xs = (await x.array()) as ref.Img[];
+    const [K, b] = (await Promise.all(conv.getWeights().map((t) => t.array()))) as [number[][][][], number[]];
+    const [gamma, beta, mean, variance] = (await Promise.all(bn.getWeights().map((t) => t.array()))) as number[][];
+    const s = gamma.map((g, o) => g / Math.sqrt(variance[o] + 1e-3));
+    const t = beta.map((be, o) => be - mean[o] * s[o]);
+    for (let i = 0; i < 2; i++) {
+      const expected = ref.kernelGradientWeights(xs[i], K, b, s, t);
+      assert.ok(ref.maxRelErr(weights[i], expected) <= 1e-5, `image ${i}: rel err ${ref.maxRelErr(weights[i], expected)}`);
+    }
     x.dispose();
     model.dispose();
   });

@@ -217,11 +217,11 @@ export function kpcaMap(a: Img): number[][] {
 }
 
 /**
- * The lightweight CAM's weights for a 3×3 "valid" stride-1 conv with ReLU: input X [h][w][cin],
- * kernel K [3][3][cin][cout]: ∂(Σ_ij ReLU(z_ijo))/∂K_abco = Σ_ij [z_ijo > 0] X_{i+a, j+b, c},
- * averaged over (a, b, c).
+ * The lightweight CAM's weights for a "valid" stride-1 conv, optionally an affine map per channel
+ * (s, t: a batch norm), then ReLU: input X [h][w][cin], kernel K [kh][kw][cin][cout]:
+ * ∂(Σ_ij ReLU(s_o·z_ijo + t_o))/∂K_abco = Σ_ij [s_o·z_ijo + t_o > 0] s_o X_{i+a, j+b, c}, averaged over (a, b, c).
  */
-export function kernelGradientWeights(x: Img, k: number[][][][], bias: number[]): number[] {
+export function kernelGradientWeights(x: Img, k: number[][][][], bias: number[], scale?: number[], shift?: number[]): number[] {
   const kh = k.length, kw = k[0].length, cin = k[0][0].length, cout = k[0][0][0].length;
   const oh = x.length - kh + 1, ow = x[0].length - kw + 1;
   const w = new Array(cout).fill(0);
@@ -230,8 +230,10 @@ export function kernelGradientWeights(x: Img, k: number[][][][], bias: number[])
       for (let o = 0; o < cout; o++) {
         let z = bias[o];
         for (let a = 0; a < kh; a++) for (let b = 0; b < kw; b++) for (let c = 0; c < cin; c++) z += x[i + a][j + b][c] * k[a][b][c][o];
-        if (z <= 0) continue;
-        for (let a = 0; a < kh; a++) for (let b = 0; b < kw; b++) for (let c = 0; c < cin; c++) w[o] += x[i + a][j + b][c] / (kh * kw * cin);
+        // An affine map per channel after the conv (a batch norm in inference): z ← s·z + t.
+        const s = scale ? scale[o] : 1;
+        if (s * z + (shift ? shift[o] : 0) <= 0) continue;
+        for (let a = 0; a < kh; a++) for (let b = 0; b < kw; b++) for (let c = 0; c < cin; c++) w[o] += (s * x[i + a][j + b][c]) / (kh * kw * cin);
       }
   return w;
 }
