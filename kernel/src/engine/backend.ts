@@ -10,6 +10,7 @@ import { pathToFileURL } from "node:url";
 import { installUnfusedConvWhileRecording } from "./unfusedConv";
 import { installFastBatchNormGradient } from "./batchNormGradient";
 import { registerWasmGradientKernels } from "./wasmGradients";
+import { installThreadedWasm, wasmThreadState } from "./wasmThreads";
 
 /** The backends camlab knows, by tfjs name. */
 export type BackendName = "tensorflow" | "webgpu" | "wasm" | "cpu";
@@ -32,6 +33,12 @@ export interface BackendInfo {
   available: BackendName[];
   /** Why each preferred backend is unavailable (missing package, no GPU adapter…). */
   unavailable: Partial<Record<BackendName, string>>;
+  /**
+   * Threads the backend computes with: on wasm, XNNPACK's pool (CAMLAB_THREADS=N or auto = every
+   * core, at most 8; default 1 = the single-threaded build, see wasmThreads.ts); 1 on cpu; null
+   * where tfjs does not say (GPU backends).
+   */
+  threads: number | null;
   /** Extra facts: wasm SIMD/threads, gradient kernels camlab registered. */
   notes: string[];
 }
@@ -209,6 +216,8 @@ async function cacheVariablesOnHost(): Promise<void> {
 async function probeWasm(): Promise<Probe> {
   try {
     require("@tensorflow/tfjs-backend-wasm");
+    // Multithreaded in Node (wasmThreads.ts): swaps in camlab's factory before tfjs first uses it.
+    installThreadedWasm();
     const added = registerWasmGradientKernels();
     if (added.length > 0) notes.push(`wasm: camlab registered backprop kernels ${added.join(", ")}`);
     return { ok: true, device: "WebAssembly (XNNPACK)" };
@@ -251,8 +260,17 @@ async function collectInfo(): Promise<BackendInfo> {
         return "unknown";
       }
     };
-    wasmNotes.push(`wasm SIMD ${flag("WASM_HAS_SIMD_SUPPORT")}, threads ${flag("WASM_HAS_MULTITHREAD_SUPPORT")}`);
+    const t = wasmThreadState();
+    wasmNotes.push(
+      t == null
+        ? `wasm SIMD ${flag("WASM_HAS_SIMD_SUPPORT")}, threads ${flag("WASM_HAS_MULTITHREAD_SUPPORT")}`
+        : `wasm SIMD ${flag("WASM_HAS_SIMD_SUPPORT")}, ${t.build} build, ${t.threads} thread${t.threads === 1 ? "" : "s"} ` +
+            `(asked ${t.requested}, ${t.source === "CAMLAB_THREADS" ? "by CAMLAB_THREADS" : "the default; CAMLAB_THREADS=N or auto for more"}` +
+            `${t.loadMs != null ? `; loaded in ${t.loadMs} ms` : ""})`,
+    );
+    if (t?.error) wasmNotes.push(`wasm threads: ${t.error}`);
   }
+  const threads = name === "wasm" ? wasmThreadState()?.threads ?? 1 : name === "cpu" ? 1 : null;
   return {
     name,
     requested,
@@ -261,6 +279,7 @@ async function collectInfo(): Promise<BackendInfo> {
     adapter: gpu.adapter ?? null,
     available,
     unavailable,
+    threads,
     notes: [...notes, ...wasmNotes],
   };
 }
