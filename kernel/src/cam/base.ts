@@ -14,7 +14,6 @@ import type { CamContext, CamMethod, CamWeighting } from "./method";
 import { topK, type Prediction } from "./predictions";
 import { resolveMethod, type CamMethodName } from "./registry";
 
-/** Options of `cam()`. */
 /**
  * Masked inputs per model run for Score-CAM / Ablation-CAM by default. An interrupt or Cancel
  * lands between runs, so this bounds how long stopping takes: 8 is ~0.85 s a run for MobileNetV2
@@ -22,6 +21,7 @@ import { resolveMethod, type CamMethodName } from "./registry";
  */
 export const DEFAULT_MASK_BATCH = 8;
 
+/** Options of `cam()`. */
 export interface CamOptions {
   /** Default "gradcam". */
   method?: CamMethodName | CamMethod;

@@ -35,6 +35,7 @@ function pickClasses(output: tf.Tensor, classes: readonly number[]): tf.Tensor1D
   return tf.sum(tf.mul(output, oneHot), -1) as tf.Tensor1D;
 }
 
+/** A target applied to a model output (`resolveTarget`): the scores to explain and, for class targets, the classes. */
 export interface ResolvedTarget {
   /** One score per image, shape [batch]. */
   scores: tf.Tensor1D;

@@ -9,7 +9,7 @@ import * as ts from "typescript";
 /** Exports declared in files another piece of work owns right now (kernel/src/cam/**,
  *  engine/targets.ts): theirs to document. The test fails when one of these gains a doc comment,
  *  so the list can only shrink. */
-const DOCUMENTED_ELSEWHERE = new Set(["CamOptions", "ResolvedTarget"]);
+const DOCUMENTED_ELSEWHERE = new Set<string>([]);
 
 function hasDoc(checker: ts.TypeChecker, symbol: ts.Symbol): boolean {
   const documented = (s: ts.Symbol) =>
