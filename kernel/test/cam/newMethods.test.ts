@@ -138,6 +138,17 @@ describe("new CAM methods", () => {
     assert.equal(activeHookCount(), 0);
     x.dispose();
     model.dispose();
+    // The default (3 similar classes) shrinks on a model with fewer other classes: 3 classes → 2,
+    // the same weights as asking for 2 (found by the webgpu parity suite's 3-class model).
+    const small = smallSequential(3, 12);
+    const xs = randomImages(1, 12, 3);
+    const byDefault = await cam(small, xs, { method: "finercam", layer: "conv3", target: 0 });
+    const two = await cam(small, xs, { method: finerCam({ compare: 2 }), layer: "conv3", target: 0 });
+    assert.ok(ref.maxRelErr(Array.from(await byDefault.weights!.data()), Array.from(await two.weights!.data())) <= 1e-6);
+    byDefault.dispose();
+    two.dispose();
+    xs.dispose();
+    small.dispose();
   });
 
   it("rise: bad options name what is wrong; seeded masks give the same map twice; abort → Cancelled, no leak", async () => {

@@ -4,13 +4,13 @@ import type { CamContext, CamMethod } from "../method";
 
 /** Options of `finerCam()`. */
 export interface FinerCamOptions {
-  /** How many of the most similar classes to compare against (default 3, as pytorch-grad-cam's comparison_categories [1, 2, 3]). */
+  /** How many of the most similar classes to compare against (default 3, as pytorch-grad-cam's comparison_categories [1, 2, 3]; fewer when the model has fewer other classes). */
   compare?: number;
   /** Weight α of the similar classes' scores (default 1; 0 gives Grad-CAM). */
   alpha?: number;
 }
 
-function finerWeights(ctx: CamContext, compare: number, alpha: number): tf.Tensor2D {
+function finerWeights(ctx: CamContext, asked: number | undefined, alpha: number): tf.Tensor2D {
   const { activations } = ctx;
   const b = activations.shape[0];
   const rows: tf.Tensor1D[] = [];
@@ -19,6 +19,9 @@ function finerWeights(ctx: CamContext, compare: number, alpha: number): tf.Tenso
     const cls = ctx.explained(i)!;
     const out = ctx.outputFromActivations(a, i) as tf.Tensor2D;
     const k = out.shape[1];
+    if (k < 2) throw new Error(`camlab.cam: finercam compares the explained class with other classes, but the model has ${k} class`);
+    // The default (3) shrinks to what the model has; an explicit `compare` must fit.
+    const compare = asked ?? Math.min(3, k - 1);
     if (compare >= k) throw new Error(`camlab.cam: finercam compares against ${compare} similar classes but the model has ${k} classes; give { compare } below ${k}`);
     const own = tf.oneHot(cls, k) as tf.Tensor2D; // [1, k]
     const yc = tf.sum(tf.mul(out, own), -1, true);
@@ -40,8 +43,8 @@ function finerWeights(ctx: CamContext, compare: number, alpha: number): tf.Tenso
  * classes closest to it in score, so the map shows what tells the class apart from its look-alikes.
  */
 export function finerCam(options: FinerCamOptions = {}): CamMethod {
-  const compare = options.compare ?? 3, alpha = options.alpha ?? 1;
-  if (!Number.isInteger(compare) || compare < 1) throw new Error(`camlab.finerCam: compare must be a positive integer (how many similar classes), got ${compare}`);
+  const compare = options.compare, alpha = options.alpha ?? 1;
+  if (compare !== undefined && (!Number.isInteger(compare) || compare < 1)) throw new Error(`camlab.finerCam: compare must be a positive integer (how many similar classes), got ${compare}`);
   if (!Number.isFinite(alpha)) throw new Error(`camlab.finerCam: alpha must be a finite number (the weight of the similar classes, default 1), got ${alpha}`);
   return {
     name: "finercam",
