@@ -64,6 +64,7 @@ async function scoreCamWeights(ctx: CamContext): Promise<{ weights: tf.Tensor2D 
   }
 }
 
+/** Score-CAM: each channel weighed by the score of the input masked with it (async: yields between batches; `channels: k` for Faster Score-CAM). */
 export const scoreCam: CamMethod = {
   name: "scorecam",
   paper: "Wang et al., Score-CAM, CVPR Workshops 2020 (arXiv:1910.01279); Faster Score-CAM as in tf-keras-vis",
