@@ -19,3 +19,7 @@ export type { KpcaCamOptions } from "./methods/kpcacam";
 export { lightCam } from "./methods/lightcam";
 export { fullGrad } from "./fullgrad";
 export type { FullGradOptions, FullGradResult } from "./fullgrad";
+export { camLayers } from "./layerMaps";
+export type { LayerMaps } from "./layerMaps";
+export { planCam, DEFAULT_MASK_BATCH } from "./plan";
+export type { CamPlan } from "./plan";

@@ -35,11 +35,15 @@ export const CAM_METHODS = {
 /** A method name: "gradcam", "scorecam", … */
 export type CamMethodName = keyof typeof CAM_METHODS;
 
-/** A method by name (case, "-", "_", " " ignored; "++" → "pp") or a CamMethod object as is. */
-export function resolveMethod(method: CamMethodName | CamMethod | undefined): CamMethod {
+/**
+ * A method by name (case, "-", "_", " " ignored; "++" → "pp") or a CamMethod object as is; an
+ * unknown name throws an error that lists the known ones (`caller` prefixes it).
+ * @example resolveMethod("Grad-CAM++").name // "gradcampp"
+ */
+export function resolveMethod(method: CamMethodName | CamMethod | undefined, caller = "camlab.cam"): CamMethod {
   if (method == null) return gradCam;
   if (typeof method === "object" && typeof method.weigh === "function") return method;
   const m = (CAM_METHODS as Record<string, CamMethod>)[String(method).toLowerCase().replace(/[-_ +]/g, (ch) => (ch === "+" ? "p" : ""))];
-  if (m == null) throw new Error(`camlab.cam: unknown method ${JSON.stringify(method)}; use one of ${Object.keys(CAM_METHODS).join(", ")} (or guidedBackprop/guidedGradCam for the guided variants; finerCam(), rise(), kpcaCam() for options)`);
+  if (m == null) throw new Error(`${caller}: unknown method ${JSON.stringify(method)}; use one of ${Object.keys(CAM_METHODS).join(", ")} (or guidedBackprop/guidedGradCam for the guided variants; finerCam(), rise(), kpcaCam() for options)`);
   return m;
 }

@@ -3,7 +3,9 @@
 // demand (layer activations on the backend, channel statistics and CAM maps on the host). Every
 // tensor here is owned by the entry and freed by release(), which the registry calls on eviction.
 import * as tf from "@tensorflow/tfjs";
-import { cam } from "../cam/base";
+import { camLayers } from "../cam/layerMaps";
+import { planCam, type CamPlan } from "../cam/plan";
+import type { CamMethodName } from "../cam/registry";
 import { topK } from "../cam/predictions";
 import { defaultCamLayer, describeLayers, findLayer, isGraphModel, isGraphNode, layerNames, layerOutputShape, spatialLayerNames, type AnyModel } from "../engine/model";
 import { checkInputShape } from "../engine/inputContract";
@@ -22,12 +24,6 @@ export interface BindOptions {
   modelName?: string;
 }
 
-/**
- * Masked inputs per batch for widget CAMs (Score-CAM, Ablation-CAM): a Cancel takes effect at the
- * next batch boundary. MobileNetV2 out_relu on wasm (this machine): 32 per batch → 3.0 s a batch,
- * 8 → 0.85 s, for ~20% less throughput; a widget's Cancel should answer within about a second.
- */
-const WIDGET_CAM_BATCH = 8;
 
 /** Most CAM maps kept per bound input (each is feature-map sized: a few KB). */
 const CAM_CACHE_ENTRIES = 64;
@@ -157,9 +153,10 @@ export class BoundModel {
     const spatial = shape == null || shape.length === 4;
     if (spatial && (await this.predictions(1)).length > 0) {
       try {
-        const result = await cam(this.model, input, { method: "gradcam", layer });
+        const result = await camLayers(this.model, input, { method: "gradcam", layer });
         try {
-          weights = result.weights ? ((await result.weights.data()) as Float32Array) : null;
+          const w = result.perLayer[0].weights;
+          weights = w ? ((await w.data()) as Float32Array) : null;
         } finally {
           result.dispose();
         }
@@ -200,11 +197,23 @@ export class BoundModel {
   }
 
   /**
-   * The CAM of one method / layer / class at feature-map resolution, scaled to [0, 1] and
-   * quantized. Host-cached (a few KB each), so switching back to a class costs no compute.
+   * A widget's CAM request resolved once: method and layer checked against the model (an error
+   * names `caller`, e.g. "cam.compute"), for the given class. Switch class with `planForTarget`.
    */
-  async camMap(method: string, layer: string, classIndex: number): Promise<Quantized> {
-    const key = JSON.stringify([method, layer, classIndex]);
+  planMap(method: string, layer: string, classIndex: number, caller: string): CamPlan {
+    // The default mask batch (8) bounds a widget's Cancel to about a second (see DEFAULT_MASK_BATCH).
+    return planCam(this.model, { method: method as CamMethodName, layer, target: classIndex }, caller);
+  }
+
+  /**
+   * The CAM of a planned method / layer / class at feature-map resolution, scaled to [0, 1] and
+   * quantized — the raw per-layer map (`camLayers`), never upsampled or read for predictions
+   * here: the page upsamples, and it knows its class. Host-cached (a few KB each), so switching
+   * back to a class costs no compute.
+   */
+  async camMap(plan: CamPlan): Promise<Quantized> {
+    const classIndex = plan.options.target as number;
+    const key = JSON.stringify([plan.method.name, plan.layers[0], classIndex]);
     const hit = this.camCache.get(key);
     if (hit) {
       this.camCache.delete(key); // re-insert: Map order is the LRU order
@@ -212,11 +221,11 @@ export class BoundModel {
       return hit;
     }
     const input = this.requireInput("a CAM");
-    const result = await cam(this.model, input, { method: method as never, layer, target: classIndex, batchSize: WIDGET_CAM_BATCH });
+    const result = await camLayers(this.model, input, plan);
     let q: Quantized;
     try {
       const unit = tf.tidy(() => {
-        const raw = tf.squeeze(result.raw, [0]) as tf.Tensor2D;
+        const raw = tf.squeeze(result.perLayer[0].raw, [0]) as tf.Tensor2D;
         const lo = tf.min(raw);
         const span = tf.sub(tf.max(raw), lo);
         // A map that is zero everywhere stays zero (nothing in this layer supports the class).

@@ -5,7 +5,6 @@
 import * as tf from "@tensorflow/tfjs";
 import { backendInfo } from "../engine/backend";
 import { findLayer } from "../engine/model";
-import { CAM_METHODS } from "../cam/registry";
 import { sortChannelRows, type OpArgs, type OpName, type OpResults } from "../protocol";
 import type { BoundModel } from "./bound";
 import { quantizeChannels, quantizeMap } from "./quantize";
@@ -31,9 +30,6 @@ export interface SessionFacts {
   registryBudgetBytes: number;
   handles: number;
 }
-
-/** Methods a widget may ask for by name (the selectors offer these). */
-export const SESSION_CAM_METHODS: readonly string[] = Object.keys(CAM_METHODS);
 
 function checkLayer(bound: BoundModel, layer: string, op: string): void {
   try {
@@ -95,15 +91,18 @@ const handlers: { [K in OpName]: Handler<K> } = {
   },
 
   async "cam.compute"(bound, { method, layer, classIndex }) {
-    if (!SESSION_CAM_METHODS.includes(method)) {
-      throw new BadRequest(`cam.compute: unknown method "${method}"; known methods: ${SESSION_CAM_METHODS.join(", ")}`);
+    // The one check of method and layer for this request; camMap and cam's core trust the plan.
+    let plan;
+    try {
+      plan = bound.planMap(method, layer, classIndex, "cam.compute");
+    } catch (e) {
+      throw new BadRequest((e as Error).message);
     }
-    checkLayer(bound, layer, "cam.compute");
     const classes = await bound.classCount();
     if (classes === 0) throw new BadRequest("cam.compute: the model's output is not [batch, classes], so there is no class to pick; compute this CAM in a cell with a target function");
     if (classIndex >= classes) throw new BadRequest(`cam.compute: class ${classIndex} does not exist; the model has ${classes} classes (0–${classes - 1})`);
-    const q = await bound.camMap(method, layer, classIndex);
-    return { result: { method, layer, classIndex, label: bound.label(classIndex), ...q.header }, buffers: [q.bytes] };
+    const q = await bound.camMap(plan);
+    return { result: { method: plan.method.name, layer, classIndex, label: bound.label(classIndex), ...q.header }, buffers: [q.bytes] };
   },
 
   async "predictions.topk"(bound, { k }) {

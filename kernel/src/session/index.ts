@@ -7,7 +7,7 @@ import { currentSession } from "./session";
 export { Session, currentSession, type SessionStats } from "./session";
 export { BoundModel, usableLayers, type BindOptions, type UsableLayers } from "./bound";
 export { TensorRegistry, DEFAULT_BUDGET_BYTES, instanceTag, tensorBytes, type Lookup, type RegistryEntry, type RegistryOptions } from "./registry";
-export { HandleGone, SESSION_CAM_METHODS, runOp, type OpOutcome, type SessionFacts } from "./handlers";
+export { HandleGone, runOp, type OpOutcome, type SessionFacts } from "./handlers";
 export { RequestServer, serveRequest, type ReplyChannel, type OpDispatcher, type RequestServerOptions } from "./server";
 export { parseRequest, cancelTargetOf, BadRequest, MAX_PAGE_CHANNELS, MAX_TOPK } from "./validate";
 export { quantizeMap, quantizeChannels, type Quantized } from "./quantize";

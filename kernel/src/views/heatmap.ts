@@ -2,8 +2,9 @@
 // session handle so the widget can ask for another class / method / layer. The CAM travels at
 // feature-map resolution; the browser upsamples and colours it.
 import type * as tf from "@tensorflow/tfjs";
+import { planCam, planForTarget } from "../cam/plan";
 import { CAM_METHODS, type CamMethodName } from "../cam/registry";
-import { defaultCamLayer, findLayer, spatialLayerNames, type AnyModel } from "../engine/model";
+import { defaultCamLayer, spatialLayerNames, type AnyModel } from "../engine/model";
 import { checkModelArg } from "../hooks/run";
 import { colormap, DEFAULT_COLORMAP, DEFAULT_OPACITY, encodeBase64, HEATMAP_MIME, PAYLOAD_VERSION, renderOverlay, toSnapshot, type HeatmapPayload } from "../protocol";
 import { imageToRgb } from "./image";
@@ -46,10 +47,10 @@ export class HeatmapView extends CamlabView<HeatmapPayload> {}
  */
 export async function heatmapView(model: AnyModel, input: tf.Tensor, options: HeatmapOptions = {}): Promise<HeatmapView> {
   checkModelArg(model, "heatmapView");
-  const method = options.method ?? "gradcam";
-  if (!(method in CAM_METHODS)) throw new Error(`camlab.heatmapView: unknown method "${method}"; known methods: ${Object.keys(CAM_METHODS).join(", ")}`);
   const layer = options.layer ?? defaultCamLayer(model);
-  findLayer(model, layer);
+  // Method and layer are resolved here, once, for every class the view computes.
+  const plan = planCam(model, { method: options.method ?? "gradcam", layer }, "camlab.heatmapView");
+  const method = plan.method.name;
   return buildBoundView("heatmapView", model, input, options, async (bound, ref) => {
     const k = options.topK ?? 5;
     const classCount = await bound.classCount();
@@ -64,9 +65,9 @@ export async function heatmapView(model: AnyModel, input: tf.Tensor, options: He
     if (!Number.isInteger(classIndex) || classIndex < 0 || classIndex >= classCount) {
       throw new Error(`camlab.heatmapView: classIndex must be an integer from 0 to ${classCount - 1}, got ${classIndex}`);
     }
-    const q = await bound.camMap(method, layer, classIndex);
+    const q = await bound.camMap(planForTarget(plan, classIndex));
     if (options.prefetch !== false) {
-      for (const p of predictions) if (p.classIndex !== classIndex) await bound.camMap(method, layer, p.classIndex);
+      for (const p of predictions) if (p.classIndex !== classIndex) await bound.camMap(planForTarget(plan, p.classIndex));
     }
     const rgb = await imageToRgb(options.image ?? bound.input!, "heatmapView");
     // The widget's first frame, pixel for pixel: same function, colormap and opacity.

@@ -210,7 +210,7 @@ describe("session operations", () => {
       [{ id: "b", op: "activations.page", handle, args: { layer: "conv1", offset: 0 } }, /"count" must be an integer from 1 to 256, got nothing/],
       [{ id: "c", op: "activations.page", handle, args: { layer: "conv1", offset: 0, count: 4, code: "x" } }, /unknown argument\(s\) "code"/],
       [{ id: "d", op: "cam.compute", handle, args: { method: "gradcam", layer: "conv_3", classIndex: 0 } }, /conv_3[\s\S]*conv3/],
-      [{ id: "e", op: "cam.compute", handle, args: { method: "magic", layer: "conv3", classIndex: 0 } }, /unknown method "magic"; known methods: gradcam/],
+      [{ id: "e", op: "cam.compute", handle, args: { method: "magic", layer: "conv3", classIndex: 0 } }, /cam.compute: unknown method "magic"; use one of gradcam/],
       [{ id: "f", op: "cam.compute", handle, args: { method: "gradcam", layer: "conv3", classIndex: 9 } }, /class 9 does not exist; the model has 4 classes \(0–3\)/],
       [{ id: "g", op: "activations.channel", handle, args: { layer: "conv1", channel: 6 } }, /channel 6 does not exist; layer "conv1" has 6 channels \(0–5\)/],
       [{ id: "h", op: "activations.page", handle, args: { layer: "conv1", offset: 6, count: 1 } }, /offset 6 is past the last channel/],

@@ -1,0 +1,182 @@
+// The per-layer core of every CAM: one gradient pass (hooks and target), then per layer the
+// method's weighting and ReLU — raw maps at the layer's own resolution. No upsampling, no
+// scaling, no reads: `cam()` adds those for a person; the session's widgets take the raw map as
+// it is (they upsample in the page) and know their class already.
+import * as tf from "@tensorflow/tfjs";
+import { guardBackend } from "../engine/backend";
+import { checkModelArg, checkModelInput } from "../engine/inputContract";
+import type { AnyModel } from "../engine/model";
+import { resolveTarget, type Target } from "../engine/targets";
+import { captureGradients } from "../hooks/capture";
+import { registerForwardHook } from "../hooks/register";
+import { runModel } from "../hooks/run";
+import type { CamOptions, LayerCam } from "./base";
+import { layerKernelGradient } from "./kernelGradient";
+import type { CamContext, CamWeighting } from "./method";
+import { isCamPlan, planCam, spatialError, type CamPlan } from "./plan";
+
+/** What `camLayers()` returns: raw per-layer maps on the backend; `dispose()` frees them all. */
+export interface LayerMaps {
+  method: string;
+  layers: string[];
+  /** One entry per layer: ReLU(map) [batch, h, w] at the layer's resolution and the channel weights. */
+  perLayer: LayerCam[];
+  /** Target score per image, [batch]. */
+  scores: tf.Tensor1D;
+  /** The class explained per image, [batch] (null for a target function). */
+  classes: tf.Tensor1D | null;
+  /** Frees every tensor of the result; idempotent. */
+  dispose(): void;
+  [Symbol.dispose](): void;
+}
+
+/** Internal: the maps plus the model output, which `cam()` reads its top-k predictions from. */
+export interface LayerMapsWithOutput extends LayerMaps {
+  output: tf.Tensor;
+  /** [height, width] of the checked input as maps see it ([1, time] for a sequence). */
+  inputSize: [number, number];
+}
+
+/**
+ * The raw CAM of each layer — the lower-level entry beneath `cam()`: the same methods, targets and
+ * checks, but the maps stay at the layer's resolution, unscaled, and nothing is read back (no
+ * predictions, no scores). Use it when you upsample or compare maps yourself, or call it often
+ * (the live widgets do). Takes `CamOptions`, or a `CamPlan` from `planCam()` to skip resolving
+ * the method and layers again.
+ *
+ * @example
+ * const maps = await camLayers(model, x, { method: "gradcam", layer: "out_relu", target: 281 });
+ * maps.perLayer[0].raw.shape; // [1, 7, 7]
+ * maps.dispose();
+ */
+export async function camLayers(model: AnyModel, input: tf.Tensor, options: CamOptions | CamPlan = {}): Promise<LayerMaps> {
+  checkModelArg(model, "cam");
+  const result = await guardBackend("cam", () => layerMapsOnBackend(model, input, isCamPlan(options) ? options : planCam(model, options)));
+  result.output.dispose();
+  const { output: _, ...maps } = result;
+  return maps;
+}
+
+/** Per-image target score of image `image` for a batch of outputs. */
+function imageTarget(target: Target | undefined, classes: tf.Tensor1D | null, image: number): (out: tf.Tensor) => tf.Tensor1D {
+  if (typeof target === "function") return (out) => resolveTarget(target, out).scores;
+  return (out) => {
+    const k = out.shape[1] as number;
+    const cls = tf.cast(tf.slice(classes!, [image], [1]), "int32") as tf.Tensor1D;
+    return tf.sum(tf.mul(out, tf.oneHot(cls, k)), -1) as tf.Tensor1D;
+  };
+}
+
+/**
+ * Runs a planned CAM on the current backend (the caller guards it): checks the input, captures
+ * activations and gradients in one pass, weighs each layer. Every tensor it returns is kept and
+ * freed by the result's `dispose()`; on a throw nothing is left behind.
+ */
+export async function layerMapsOnBackend(model: AnyModel, input: tf.Tensor, plan: CamPlan): Promise<LayerMapsWithOutput> {
+  const { method, sequence, batchSize, options } = plan;
+  const names = [...plan.layers];
+  const targets = plan.hookTargets;
+  const x = await checkModelInput(model, input, "cam");
+  // Sequences run as maps of height 1: [b, T, C] ⇄ [b, 1, T, C] at the model's boundaries.
+  const x4 = (sequence ? tf.expandDims(x, 1) : x) as tf.Tensor4D;
+  const toModel = (t: tf.Tensor): tf.Tensor => (sequence ? tf.squeeze(t, [1]) : t);
+  const owned: tf.Tensor[] = [];
+  const views: tf.Tensor[] = [];
+  const keep = <T extends tf.Tensor>(t: T): T => {
+    owned.push(tf.keep(t));
+    return t;
+  };
+  let capture: ReturnType<typeof captureGradients> | null = null;
+  try {
+    capture = captureGradients(model, x as tf.Tensor4D, [...targets], options.target);
+    const cap = capture;
+    const perLayer: LayerCam[] = [];
+    for (const [li, lc] of cap.layers.entries()) {
+      const timeMap = sequence && lc.activation.rank === 3;
+      if (lc.activation.rank !== 4 && !timeMap) throw spatialError(model, names[li], [null, ...lc.activation.shape.slice(1)]);
+      const view = (t: tf.Tensor): tf.Tensor4D => {
+        if (!timeMap) return t as tf.Tensor4D;
+        const v = tf.expandDims(t, 1) as tf.Tensor4D;
+        views.push(v);
+        return v;
+      };
+      const activations = view(lc.activation);
+      const outputFromActivations = (acts: tf.Tensor4D, image: number): tf.Tensor => {
+        const n = acts.shape[0];
+        // A fresh tensor for the model to consume: a LayersModel's executor disposes the
+        // intermediates it has used, and `acts` belongs to the caller.
+        const handle = registerForwardHook(targets[li], () => (timeMap ? tf.squeeze(acts, [1]) : tf.clone(acts)));
+        try {
+          const tiled = tf.tile(tf.slice(x4, [image, 0, 0, 0], [1, -1, -1, -1]), [n, 1, 1, 1]);
+          return runModel(model, toModel(tiled));
+        } finally {
+          handle.remove();
+        }
+      };
+      const ctx: CamContext = {
+        layer: names[li],
+        activations,
+        gradients: view(lc.gradient),
+        input: x4,
+        scores: cap.scores,
+        batchSize,
+        channels: options.channels,
+        scoreInputs: (inputs, image) => imageTarget(options.target, cap.classes, image)(runModel(model, toModel(inputs))),
+        scoreActivations: (acts, image) => imageTarget(options.target, cap.classes, image)(outputFromActivations(acts, image)),
+        outputFromActivations: (acts, image) => outputFromActivations(acts, image),
+        kernelGradient: () => layerKernelGradient(model, targets[li], names[li], toModel(x4)),
+        explained: (image) => (cap.classes ? tf.cast(tf.slice(cap.classes, [image], [1]), "int32") as tf.Tensor1D : null),
+      };
+      const result: LayerCam = { layer: names[li], raw: null as unknown as tf.Tensor3D, weights: null };
+      // The map from the method's weighting: Σ_c w_c·A_c for channel weights, ReLU either way.
+      const finish = (w: CamWeighting) => {
+        let map: tf.Tensor3D;
+        let weights: tf.Tensor2D | null = null;
+        if ("weights" in w) {
+          weights = w.weights;
+          const [b, , , c] = activations.shape;
+          map = tf.sum(tf.mul(activations, tf.reshape(weights, [b, 1, 1, c])), -1) as tf.Tensor3D;
+        } else {
+          map = w.map;
+        }
+        result.raw = keep(tf.relu(map));
+        result.weights = weights ? keep(weights.clone()) : null;
+      };
+      // A synchronous method runs inside the tidy; an async one (no tensors before its first
+      // await, see method.ts) comes back as a promise and hands over tensors it made for us.
+      let pending = null as Promise<CamWeighting> | null;
+      tf.tidy(() => {
+        const w = method.weigh(ctx);
+        if (w instanceof Promise) pending = w;
+        else finish(w);
+      });
+      if (pending != null) {
+        const w: CamWeighting = await pending;
+        try {
+          tf.tidy(() => finish(w));
+        } finally {
+          ("weights" in w ? w.weights : w.map).dispose();
+        }
+      }
+      perLayer.push(result);
+    }
+    const output = keep(cap.output.clone());
+    const scores = keep(cap.scores.clone()) as tf.Tensor1D;
+    const classes = cap.classes ? (keep(cap.classes.clone()) as tf.Tensor1D) : null;
+    let disposed = false;
+    const dispose = () => {
+      if (disposed) return;
+      disposed = true;
+      for (const t of owned) t.dispose();
+    };
+    return { method: method.name, layers: names, perLayer, scores, classes, output, inputSize: [x4.shape[1], x4.shape[2]], dispose, [Symbol.dispose]: dispose };
+  } catch (e) {
+    for (const t of owned) t.dispose();
+    throw e;
+  } finally {
+    capture?.dispose();
+    for (const v of views) v.dispose();
+    if (x4 !== x) x4.dispose();
+    if (x !== input) x.dispose();
+  }
+}
