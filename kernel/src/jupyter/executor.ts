@@ -14,7 +14,7 @@
 import vm from "node:vm";
 import { createConverter, isCompleteCode, type Converter } from "tslab/dist/converter";
 import { getCodeMetadata } from "tslab/dist/metadata";
-import { printQuickInfo } from "tslab/dist/inspect";
+import { formatQuickInfo } from "./quickInfo";
 import { displayContent } from "../display/mime";
 import { CompileError, KeyboardInterrupt, isSigintInterruption, toCellError } from "./errors";
 import { SideModules, createCellRequire, installTypeForwarding, tslabTypeScript } from "./modules";
@@ -227,7 +227,7 @@ export class CellExecutor {
   inspect(code: string, cursorPos: number): string | undefined {
     const info = this.converter.inspect(this.prevDecl, code, cursorPos);
     if (!info) return undefined;
-    const text = printQuickInfo(info);
+    const text = formatQuickInfo(info);
     return text === "" ? undefined : text;
   }
 
