@@ -4,7 +4,7 @@
 import type * as tf from "@tensorflow/tfjs";
 import { planCam, planForTarget } from "../cam/plan";
 import { CAM_METHODS, type CamMethodName } from "../cam/registry";
-import { defaultCamLayer, spatialLayerNames, type AnyModel } from "../engine/model";
+import { defaultCamLayer, type AnyModel } from "../engine/model";
 import { checkModelArg } from "../hooks/run";
 import { colormap, DEFAULT_COLORMAP, DEFAULT_OPACITY, encodeBase64, HEATMAP_MIME, PAYLOAD_VERSION, renderOverlay, toSnapshot, type HeatmapPayload } from "../protocol";
 import { imageToRgb } from "./image";
@@ -77,7 +77,8 @@ export async function heatmapView(model: AnyModel, input: tf.Tensor, options: He
     const prob = ranked.find((p) => p.classIndex === classIndex)!.probability;
     const text = `${method} heatmap of "${label}" (class ${classIndex}, p=${prob.toFixed(3)}) at layer ${layer}; top-${predictions.length}: ` +
       predictions.map((p) => `${p.label} ${p.probability.toFixed(3)}`).join(", ");
-    const layers = spatialLayerNames(model);
+    // The same list the live widget gets from layers.usable: layers a CAM can use, never the input.
+    const layers = [...bound.usable().camLayers];
     return new HeatmapView(HEATMAP_MIME, {
       version: PAYLOAD_VERSION,
       session: ref,
@@ -88,7 +89,7 @@ export async function heatmapView(model: AnyModel, input: tf.Tensor, options: He
       classIndex,
       predictions,
       methods: Object.keys(CAM_METHODS),
-      layers: layers.includes(layer) ? layers : [...layers, layer],
+      layers: layers.includes(layer) ? layers : [...layers, layer], // the user's explicit choice stays listed
     }, png, text);
   });
 }

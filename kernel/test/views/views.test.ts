@@ -65,6 +65,8 @@ describe("views", () => {
     values(p.cam).forEach((v, i) => assert.ok(Math.abs(v - want[i]) <= 1 / 510 + 1e-4, `pixel ${i}: ${v} vs ${want[i]}`));
     assert.deepEqual(p.predictions.map((q) => q.label).includes("<b>c</b>"), true, "labels travel as data, unescaped");
     assert.ok(p.methods.includes("scorecam") && p.layers.includes("conv3"));
+    // The snapshot's layer menu is the live one (layers.usable): spatial maps the input runs through.
+    assert.deepEqual(p.layers, ["conv3", "relu2", "conv2", "conv1"], "nearest the output first, as the live menu");
     // The image is the input itself (values in [0,1] → ×255).
     const pixels = Array.from(await x.data());
     const img = Buffer.from(p.image.data, "base64");
