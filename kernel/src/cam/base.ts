@@ -6,7 +6,7 @@ import { guardBackend } from "../engine/backend";
 import { checkModelArg } from "../engine/inputContract";
 import type { AnyModel } from "../engine/model";
 import type { Target } from "../engine/targets";
-import { layerMapsOnBackend } from "./layerMaps";
+import { planMapsOnBackend } from "./layerMaps";
 import type { CamMethod } from "./method";
 import { isCamPlan, planCam, type CamPlan } from "./plan";
 import { topK, type Prediction } from "./predictions";
@@ -35,6 +35,20 @@ export interface CamOptions {
    * the map (a constant channel's mask is flat and says nothing about where). Default: all.
    */
   channels?: number;
+  /**
+   * pytorch-grad-cam's `eigen_smooth`: the map is the projection of the weighted activations
+   * (w_c·A_c, or the method's per-position terms) on their first principal component instead of
+   * their sum over channels — less noise, one dominant pattern. Not for methods that form their
+   * map otherwise (Eigen-CAM, EigenGrad-CAM, KPCA-CAM, RISE).
+   */
+  eigenSmooth?: boolean;
+  /**
+   * pytorch-grad-cam's `aug_smooth` (test-time augmentation): the CAM is computed on 6 versions
+   * of the input — as is and flipped left-right, each at intensity ×0.9, ×1, ×1.1 (ttach's
+   * HorizontalFlip × Multiply) — each map flipped back, and the maps averaged. The class
+   * explained is the one of the input as is. 6× the cost; image models only.
+   */
+  augSmooth?: boolean;
 }
 
 /** One layer's CAM inside a `CamResult`. */
@@ -108,7 +122,7 @@ export async function cam(model: AnyModel, input: tf.Tensor, options: CamOptions
 }
 
 async function camOnBackend(model: AnyModel, input: tf.Tensor, plan: CamPlan): Promise<CamResult> {
-  const maps = await layerMapsOnBackend(model, input, plan);
+  const maps = await planMapsOnBackend(model, input, plan);
   const { options } = plan;
   try {
     const [H, W] = maps.inputSize;

@@ -10,8 +10,10 @@ import { resolveTarget, type Target } from "../engine/targets";
 import { captureGradients } from "../hooks/capture";
 import { registerForwardHook } from "../hooks/register";
 import { runModel } from "../hooks/run";
+import { augSmoothedLayerMaps } from "./augSmooth";
 import type { CamOptions, LayerCam } from "./base";
 import { layerKernelGradient } from "./kernelGradient";
+import { firstComponentProjection } from "./methods/eigencam";
 import type { CamContext, CamWeighting } from "./method";
 import { isCamPlan, planCam, spatialError, type CamPlan } from "./plan";
 
@@ -51,10 +53,16 @@ export interface LayerMapsWithOutput extends LayerMaps {
  */
 export async function camLayers(model: AnyModel, input: tf.Tensor, options: CamOptions | CamPlan = {}): Promise<LayerMaps> {
   checkModelArg(model, "cam");
-  const result = await guardBackend("cam", () => layerMapsOnBackend(model, input, isCamPlan(options) ? options : planCam(model, options)));
+  const plan = isCamPlan(options) ? options : planCam(model, options);
+  const result = await guardBackend("cam", () => planMapsOnBackend(model, input, plan));
   result.output.dispose();
   const { output: _, ...maps } = result;
   return maps;
+}
+
+/** The maps a plan asks for: one pass, or the augSmooth average of six. */
+export function planMapsOnBackend(model: AnyModel, input: tf.Tensor, plan: CamPlan): Promise<LayerMapsWithOutput> {
+  return plan.options.augSmooth ? augSmoothedLayerMaps(model, input, plan) : layerMapsOnBackend(model, input, plan);
 }
 
 /** Per-image target score of image `image` for a batch of outputs. */
@@ -128,14 +136,20 @@ export async function layerMapsOnBackend(model: AnyModel, input: tf.Tensor, plan
         explained: (image) => (cap.classes ? tf.cast(tf.slice(cap.classes, [image], [1]), "int32") as tf.Tensor1D : null),
       };
       const result: LayerCam = { layer: names[li], raw: null as unknown as tf.Tensor3D, weights: null };
-      // The map from the method's weighting: Σ_c w_c·A_c for channel weights, ReLU either way.
+      // The map from the method's weighting: Σ_c w_c·A_c for channel weights (or, with
+      // eigenSmooth, the first principal component of the terms w_c·A_c), ReLU either way.
       const finish = (w: CamWeighting) => {
         let map: tf.Tensor3D;
         let weights: tf.Tensor2D | null = null;
         if ("weights" in w) {
           weights = w.weights;
           const [b, , , c] = activations.shape;
-          map = tf.sum(tf.mul(activations, tf.reshape(weights, [b, 1, 1, c])), -1) as tf.Tensor3D;
+          const terms = tf.mul(activations, tf.reshape(weights, [b, 1, 1, c])) as tf.Tensor4D;
+          map = options.eigenSmooth ? firstComponentProjection(terms) : (tf.sum(terms, -1) as tf.Tensor3D);
+        } else if (options.eigenSmooth) {
+          // planCam refused eigenSmooth for methods that form their own map; the others hand their terms.
+          if (!w.weighted) throw new Error(`camlab.cam: method "${method.name}" gave no per-channel terms for eigenSmooth; mark it formsOwnMap`);
+          map = firstComponentProjection(w.weighted);
         } else {
           map = w.map;
         }
@@ -155,7 +169,8 @@ export async function layerMapsOnBackend(model: AnyModel, input: tf.Tensor, plan
         try {
           tf.tidy(() => finish(w));
         } finally {
-          ("weights" in w ? w.weights : w.map).dispose();
+          if ("weights" in w) w.weights.dispose();
+          else tf.dispose([w.map, ...(w.weighted ? [w.weighted] : [])]);
         }
       }
       perLayer.push(result);

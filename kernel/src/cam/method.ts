@@ -39,8 +39,12 @@ export interface CamContext {
   explained(image: number): tf.Tensor1D | null;
 }
 
-/** A method's result: channel weights (the base forms Σ_c w_c·A_c) or a map it formed itself. */
-export type CamWeighting = { weights: tf.Tensor2D } | { map: tf.Tensor3D };
+/**
+ * A method's result: channel weights (the base forms Σ_c w_c·A_c) or a map it formed itself.
+ * A map that is a sum over per-channel terms (HiResCAM's ∂S/∂A ⊙ A, LayerCAM's ReLU(∂S/∂A) ⊙ A)
+ * also hands those terms as `weighted` [batch, h, w, channels], for `eigenSmooth`.
+ */
+export type CamWeighting = { weights: tf.Tensor2D } | { map: tf.Tensor3D; weighted?: tf.Tensor4D };
 
 /** One CAM method: a name, its paper, and how it weighs a layer. */
 export interface CamMethod {
@@ -48,6 +52,11 @@ export interface CamMethod {
   readonly name: string;
   /** Paper reference shown in docs and the UI. */
   readonly paper: string;
+  /**
+   * True for a method whose map is not a sum of per-channel terms (Eigen-CAM, EigenGrad-CAM,
+   * KPCA-CAM, RISE): `eigenSmooth` has nothing to project and is refused for it.
+   */
+  readonly formsOwnMap?: boolean;
   /** Optional: throws a clear error when `cam()`'s options do not suit this method — called before any kernel runs. */
   check?(options: CamOptions): void;
   /** Synchronous (inside tf.tidy) or async (manages its own tensors; see the file comment). */

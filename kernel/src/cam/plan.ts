@@ -51,8 +51,15 @@ export function planCam(model: AnyModel, options: CamOptions = {}, caller = "cam
   const batchSize = options.batchSize ?? DEFAULT_MASK_BATCH;
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`${caller}: batchSize must be a positive integer, got ${batchSize}`);
   checkChannels(method, options.channels, caller);
+  for (const flag of ["eigenSmooth", "augSmooth"] as const) {
+    if (options[flag] != null && typeof options[flag] !== "boolean") throw new Error(`${caller}: ${flag} must be true or false, got ${JSON.stringify(options[flag])}`);
+  }
+  if (options.eigenSmooth && method.formsOwnMap) {
+    throw new Error(`${caller}: eigenSmooth projects the per-channel terms of a map on their first principal component; method "${method.name}" forms its map otherwise, so there is nothing to project — leave eigenSmooth out, or use a method such as gradcam, gradcampp, hirescam, layercam, scorecam`);
+  }
   method.check?.(options);
   const sequence = isSequenceModel(model);
+  if (options.augSmooth && sequence) throw new Error(`${caller}: augSmooth flips images left-right; this model takes sequences [batch, time, features], where a flip reverses time — leave augSmooth out`);
   const { names, targets } = resolveLayers(model, options.layer, sequence, caller);
   const plan: CamPlan = Object.freeze({ method, layers: Object.freeze(names), hookTargets: Object.freeze(targets), sequence, batchSize, options });
   PLANNED.add(plan);

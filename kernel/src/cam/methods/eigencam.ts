@@ -48,6 +48,7 @@ export function firstComponentProjection(activations: tf.Tensor4D): tf.Tensor3D 
 /** Eigen-CAM: projection on the first principal component of the activations (no gradients). */
 export const eigenCam: CamMethod = {
   name: "eigencam",
+  formsOwnMap: true,
   paper: "Muhammad & Yeasin, Eigen-CAM, IJCNN 2020 (arXiv:2008.00299)",
   weigh: ({ activations }) => ({ map: firstComponentProjection(activations) }),
 };

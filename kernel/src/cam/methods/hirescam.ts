@@ -5,8 +5,9 @@ import type { CamMethod } from "../method";
 export const hiResCam: CamMethod = {
   name: "hirescam",
   paper: "Draelos & Carin, HiResCAM, arXiv:2011.08891",
-  weigh: ({ activations: a, gradients: g }) => ({
+  weigh: ({ activations: a, gradients: g }) => {
     // M_ij = Σ_k ∂S/∂A^k_ij ⊙ A^k_ij  (element-wise product instead of averaged gradients)
-    map: tf.sum(tf.mul(g, a), -1) as tf.Tensor3D,
-  }),
+    const weighted = tf.mul(g, a) as tf.Tensor4D;
+    return { map: tf.sum(weighted, -1) as tf.Tensor3D, weighted };
+  },
 };

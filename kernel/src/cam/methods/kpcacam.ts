@@ -57,6 +57,7 @@ export function kpcaCam(options: KpcaCamOptions = {}): CamMethod {
   if (!Number.isInteger(iterations) || iterations < 1) throw new Error(`camlab.kpcaCam: iterations must be a positive integer, got ${iterations}`);
   return {
     name: "kpcacam",
+    formsOwnMap: true,
     paper: "Karmani et al., KPCA-CAM: Visual Explainability of Deep Computer Vision Models using Kernel PCA, arXiv:2410.00267 (2024)",
     weigh: ({ activations }) => ({ map: kpcaMap(activations, kernel, options.gamma, iterations) }),
   };

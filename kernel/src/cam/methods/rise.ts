@@ -90,6 +90,7 @@ export function rise(options: RiseOptions = {}): CamMethod {
   if (!Number.isInteger(seed)) throw new Error(`camlab.rise: seed must be an integer, got ${seed}`);
   return {
     name: "rise",
+    formsOwnMap: true,
     paper: "Petsiuk, Das & Saenko, RISE: Randomized Input Sampling for Explanation of Black-box Models, BMVC 2018 (arXiv:1806.07421)",
     weigh: (ctx) => riseMap(ctx, masks, cells, keep, seed),
   };
