@@ -8,6 +8,7 @@ import type { AnyModel } from "../engine/model";
 import type { Target } from "../engine/targets";
 import { planMapsOnBackend } from "./layerMaps";
 import type { CamMethod } from "./method";
+import type { LayerReshape } from "./reshape";
 import { isCamPlan, planCam, type CamPlan } from "./plan";
 import { topK, type Prediction } from "./predictions";
 import type { CamMethodName } from "./registry";
@@ -49,6 +50,12 @@ export interface CamOptions {
    * explained is the one of the input as is. 6× the cost; image models only.
    */
   augSmooth?: boolean;
+  /**
+   * How the layer's output becomes a map [batch, h, w, channels] (pytorch-grad-cam's
+   * reshape_transform): `camlab.tokenGrid()` for transformer token layers [batch, tokens, dim],
+   * with or without a class token, or your own `LayerReshape`.
+   */
+  reshape?: LayerReshape;
 }
 
 /** One layer's CAM inside a `CamResult`. */

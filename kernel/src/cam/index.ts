@@ -23,3 +23,5 @@ export { camLayers } from "./layerMaps";
 export type { LayerMaps } from "./layerMaps";
 export { planCam, DEFAULT_MASK_BATCH } from "./plan";
 export type { CamPlan } from "./plan";
+export { tokenGrid } from "./reshape";
+export type { LayerReshape, TokenGridOptions } from "./reshape";

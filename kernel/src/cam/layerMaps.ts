@@ -100,12 +100,15 @@ export async function layerMapsOnBackend(model: AnyModel, input: tf.Tensor, plan
     const cap = capture;
     const perLayer: LayerCam[] = [];
     for (const [li, lc] of cap.layers.entries()) {
-      const timeMap = sequence && lc.activation.rank === 3;
-      if (lc.activation.rank !== 4 && !timeMap) throw spatialError(model, names[li], [null, ...lc.activation.shape.slice(1)]);
+      const { reshape } = options;
+      const timeMap = !reshape && sequence && lc.activation.rank === 3;
+      if (!reshape && lc.activation.rank !== 4 && !timeMap) throw spatialError(model, names[li], [null, ...lc.activation.shape.slice(1)]);
+      // The layer's output as the map the methods weigh: as is, a time axis as a row, or reshaped.
       const view = (t: tf.Tensor): tf.Tensor4D => {
-        if (!timeMap) return t as tf.Tensor4D;
-        const v = tf.expandDims(t, 1) as tf.Tensor4D;
+        if (!timeMap && !reshape) return t as tf.Tensor4D;
+        const v = reshape ? reshape.toMap(t) : (tf.expandDims(t, 1) as tf.Tensor4D);
         views.push(v);
+        if (v.rank !== 4) throw new Error(`camlab.cam: reshape ${reshape!.name} gave shape [${v.shape.join(", ")}] for layer "${names[li]}"; it must give a map [batch, h, w, channels]`);
         return v;
       };
       const activations = view(lc.activation);
@@ -113,7 +116,10 @@ export async function layerMapsOnBackend(model: AnyModel, input: tf.Tensor, plan
         const n = acts.shape[0];
         // A fresh tensor for the model to consume: a LayersModel's executor disposes the
         // intermediates it has used, and `acts` belongs to the caller.
-        const handle = registerForwardHook(targets[li], () => (timeMap ? tf.squeeze(acts, [1]) : tf.clone(acts)));
+        const handle = registerForwardHook(targets[li], (_layer, _inputs, out) => {
+          if (reshape) return reshape.fromMap!(acts, Array.isArray(out) ? out[0] : out); // planCam checked fromMap exists
+          return timeMap ? tf.squeeze(acts, [1]) : tf.clone(acts);
+        });
         try {
           const tiled = tf.tile(tf.slice(x4, [image, 0, 0, 0], [1, -1, -1, -1]), [n, 1, 1, 1]);
           return runModel(model, toModel(tiled));

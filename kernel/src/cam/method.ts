@@ -57,6 +57,11 @@ export interface CamMethod {
    * KPCA-CAM, RISE): `eigenSmooth` has nothing to project and is refused for it.
    */
   readonly formsOwnMap?: boolean;
+  /**
+   * True for a method that runs the model again with this layer's output replaced (Ablation-CAM,
+   * FinerCAM, ShapleyCAM): with a `reshape`, it needs the reshape's way back (`fromMap`).
+   */
+  readonly feedsActivationsBack?: boolean;
   /** Optional: throws a clear error when `cam()`'s options do not suit this method — called before any kernel runs. */
   check?(options: CamOptions): void;
   /** Synchronous (inside tf.tidy) or async (manages its own tensors; see the file comment). */

@@ -8,6 +8,7 @@ import { defaultCamLayer, findLayer, isGraphModel, layerOutputShape, spatialLaye
 import type { CamOptions } from "./base";
 import type { CamMethod } from "./method";
 import { resolveMethod } from "./registry";
+import type { LayerReshape } from "./reshape";
 
 /**
  * Masked inputs per model run for Score-CAM / Ablation-CAM by default. An interrupt or Cancel
@@ -57,10 +58,17 @@ export function planCam(model: AnyModel, options: CamOptions = {}, caller = "cam
   if (options.eigenSmooth && method.formsOwnMap) {
     throw new Error(`${caller}: eigenSmooth projects the per-channel terms of a map on their first principal component; method "${method.name}" forms its map otherwise, so there is nothing to project — leave eigenSmooth out, or use a method such as gradcam, gradcampp, hirescam, layercam, scorecam`);
   }
+  if (options.reshape != null) {
+    const r = options.reshape as Partial<LayerReshape>;
+    if (typeof r !== "object" || typeof r.toMap !== "function") throw new Error(`${caller}: reshape must be a LayerReshape ({ name, toMap(t), fromMap?(map, like) }), e.g. camlab.tokenGrid(); got ${typeof r === "function" ? "a function (wrap it: { name: \"mine\", toMap: fn })" : JSON.stringify(r)}`);
+    if (method.feedsActivationsBack && typeof r.fromMap !== "function") {
+      throw new Error(`${caller}: method "${method.name}" runs the model again with the layer's output replaced, so its reshape needs \`fromMap(map, like)\` too (tokenGrid() has it); reshape "${r.name}" has none`);
+    }
+  }
   method.check?.(options);
   const sequence = isSequenceModel(model);
   if (options.augSmooth && sequence) throw new Error(`${caller}: augSmooth flips images left-right; this model takes sequences [batch, time, features], where a flip reverses time — leave augSmooth out`);
-  const { names, targets } = resolveLayers(model, options.layer, sequence, caller);
+  const { names, targets } = resolveLayers(model, options.layer, sequence, caller, options.reshape);
   const plan: CamPlan = Object.freeze({ method, layers: Object.freeze(names), hookTargets: Object.freeze(targets), sequence, batchSize, options });
   PLANNED.add(plan);
   return plan;
@@ -90,12 +98,23 @@ export function spatialError(model: AnyModel, name: string, shape: readonly (num
   return new Error(`${caller}: layer "${name}" outputs shape [${shape.map((d) => (d == null ? "batch" : d)).join(", ")}] (rank ${shape.length}); a CAM needs a spatial map [batch, height, width, channels] to weigh. ${near.length ? `Spatial layers near the output: ${near.join(", ")}` : "This model has no layer with such an output (a model whose input is [batch, time, features] may also use [batch, time, channels] layers)"}`);
 }
 
-function resolveLayers(model: AnyModel, layer: CamOptions["layer"], sequence: boolean, caller: string): { names: string[]; targets: HookTarget[] } {
+function resolveLayers(model: AnyModel, layer: CamOptions["layer"], sequence: boolean, caller: string, reshape?: LayerReshape): { names: string[]; targets: HookTarget[] } {
   const names = layer == null ? [sequence ? lastTimeLayer(model) : defaultCamLayer(model)] : typeof layer === "string" ? [layer] : [...layer];
   if (names.length === 0) throw new Error(`${caller}: \`layer\` is an empty list; give at least one layer name`);
   const targets = names.map((n) => findLayer(model, n));
   targets.forEach((t, i) => {
     const s = layerOutputShape(t);
+    if (reshape) {
+      // The reshape says what it can lay out as a map; ask it now, before any kernel runs.
+      if (s != null) {
+        try {
+          reshape.check?.(s);
+        } catch (e) {
+          throw new Error(`${caller}: layer "${names[i]}" with reshape ${reshape.name}: ${(e as Error).message}`);
+        }
+      }
+      return;
+    }
     if (s != null && s.length !== 4 && !(sequence && s.length === 3)) throw spatialError(model, names[i], s, caller);
   });
   return { names, targets };

@@ -44,6 +44,7 @@ async function ablationWeights(ctx: CamContext): Promise<{ weights: tf.Tensor2D 
 /** Ablation-CAM: the relative score drop when a channel is zeroed (async: yields between batches). */
 export const ablationCam: CamMethod = {
   name: "ablationcam",
+  feedsActivationsBack: true,
   paper: "Desai & Ramaswamy, Ablation-CAM, WACV 2020",
   weigh: ablationWeights,
 };

@@ -48,6 +48,7 @@ export function finerCam(options: FinerCamOptions = {}): CamMethod {
   if (!Number.isFinite(alpha)) throw new Error(`camlab.finerCam: alpha must be a finite number (the weight of the similar classes, default 1), got ${alpha}`);
   return {
     name: "finercam",
+    feedsActivationsBack: true,
     paper: "Zhang et al., Finer-CAM: Spotting the Difference Reveals Finer Details for Visual Explanation, CVPR 2025 (arXiv:2501.11309)",
     check: ({ target }) => {
       if (typeof target === "function") throw new Error("camlab.cam: finercam compares the explained class with similar classes, so it needs a class target (an index, one per image, or none for top-1), not a target function");

@@ -6,6 +6,7 @@ import type { CamMethod } from "../method";
 /** ShapleyCAM: Grad-CAM's gradient corrected by the second-order term −½·H·A of the score's Taylor expansion. */
 export const shapleyCam: CamMethod = {
   name: "shapleycam",
+  feedsActivationsBack: true,
   paper: "Cai, CAMs as Shapley Value-based Explainers, arXiv:2501.06261 (2025)",
   weigh: (ctx) => {
     const { activations, gradients } = ctx;
