@@ -5,6 +5,7 @@ import * as tf from "@tensorflow/tfjs";
 import { guardBackend } from "../engine/backend";
 import { checkModelArg } from "../engine/inputContract";
 import type { AnyModel } from "../engine/model";
+import type { ModelInputs } from "../engine/modelInputs";
 import type { Target } from "../engine/targets";
 import { planMapsOnBackend } from "./layerMaps";
 import type { CamMethod } from "./method";
@@ -56,6 +57,20 @@ export interface CamOptions {
    * with or without a class token, or your own `LayerReshape`.
    */
   reshape?: LayerReshape;
+  /**
+   * Multi-input models: the input the CAM explains — its index or name (default 0). The map is
+   * laid on it and Score-CAM/RISE mask it; the other inputs stay as given and get a per-element
+   * attribution each (`inputAttributions`, Gradient × Input from the same backward pass).
+   */
+  input?: number | string;
+}
+
+/** Gradient × Input of one of the inputs a multi-input CAM did not explain, summed over its last axis. */
+export interface InputAttribution {
+  /** The input's name. */
+  input: string;
+  /** Σ over the last axis of x ⊙ ∂S/∂x: [batch, tokens] for a text input [batch, tokens, vocab or dim]. */
+  attribution: tf.Tensor;
 }
 
 /** One layer's CAM inside a `CamResult`. */
@@ -83,6 +98,9 @@ export interface CamResult {
   scores: number[];
   /** Top-k classes per image (empty when the model output is not [batch, classes]). */
   predictions: Prediction[][];
+  /** Multi-input models: the name of the input explained, and the attributions of the others. */
+  explainedInput: string;
+  inputAttributions: InputAttribution[];
   /** Frees every tensor of the result; idempotent. */
   dispose(): void;
   [Symbol.dispose](): void;
@@ -122,13 +140,13 @@ export function scaleToUnit(maps: tf.Tensor3D): tf.Tensor3D {
  * camlab.figures.overlay(image, r);
  * r.dispose();
  */
-export async function cam(model: AnyModel, input: tf.Tensor, options: CamOptions | CamPlan = {}): Promise<CamResult> {
+export async function cam(model: AnyModel, input: ModelInputs, options: CamOptions | CamPlan = {}): Promise<CamResult> {
   checkModelArg(model, "cam");
   const plan = isCamPlan(options) ? options : planCam(model, options);
   return guardBackend("cam", () => camOnBackend(model, input, plan));
 }
 
-async function camOnBackend(model: AnyModel, input: tf.Tensor, plan: CamPlan): Promise<CamResult> {
+async function camOnBackend(model: AnyModel, input: ModelInputs, plan: CamPlan): Promise<CamResult> {
   const maps = await planMapsOnBackend(model, input, plan);
   const { options } = plan;
   try {
@@ -171,6 +189,8 @@ async function camOnBackend(model: AnyModel, input: tf.Tensor, plan: CamPlan): P
       targets: Array.from({ length: batch }, (_, i) => (classes ? classes[i] : null)),
       scores: Array.from(scores),
       predictions,
+      explainedInput: maps.explainedInput,
+      inputAttributions: maps.inputAttributions,
       dispose,
       [Symbol.dispose]: dispose,
     };

@@ -50,7 +50,7 @@ function kernelChain(layer: WithKernels): WithKernels[] | null {
  * activation layer, the kernel of the convolution right before it. Throws, naming the layer, when
  * there is none (a pooling layer, an Add, a GraphModel node).
  */
-export function layerKernelGradient(model: AnyModel, layer: HookTarget, name: string, x: tf.Tensor): tf.Tensor3D {
+export function layerKernelGradient(model: AnyModel, layer: HookTarget, name: string, x: tf.Tensor | tf.Tensor[]): tf.Tensor3D {
   if (isGraphNode(layer)) throw new Error(`camlab.cam: lightcam needs a layer with a kernel variable; "${name}" is a GraphModel node (its weights are constants); use a LayersModel or another method`);
   const chain = kernelChain(layer as WithKernels);
   if (chain == null) throw new Error(`camlab.cam: lightcam weighs channels by the gradient of the layer's output with respect to its own kernel, but layer "${name}" (${(layer as Layer).getClassName()}) has no kernel, nor a convolution right before it behind only normalisation/activation layers; pick the convolution or dense layer that produces this map`);

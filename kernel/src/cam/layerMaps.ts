@@ -4,14 +4,15 @@
 // it is (they upsample in the page) and know their class already.
 import * as tf from "@tensorflow/tfjs";
 import { guardBackend } from "../engine/backend";
-import { checkModelArg, checkModelInput } from "../engine/inputContract";
-import type { AnyModel } from "../engine/model";
+import { checkModelArg } from "../engine/inputContract";
+import { modelInputNames, type AnyModel } from "../engine/model";
+import { checkModelInputs, type ModelInputs } from "../engine/modelInputs";
 import { resolveTarget, type Target } from "../engine/targets";
 import { captureGradients } from "../hooks/capture";
 import { registerForwardHook } from "../hooks/register";
 import { runModel } from "../hooks/run";
 import { augSmoothedLayerMaps } from "./augSmooth";
-import type { CamOptions, LayerCam } from "./base";
+import type { CamOptions, InputAttribution, LayerCam } from "./base";
 import { layerKernelGradient } from "./kernelGradient";
 import { firstComponentProjection } from "./methods/eigencam";
 import type { CamContext, CamWeighting } from "./method";
@@ -27,6 +28,9 @@ export interface LayerMaps {
   scores: tf.Tensor1D;
   /** The class explained per image, [batch] (null for a target function). */
   classes: tf.Tensor1D | null;
+  /** Multi-input models: the input explained, and Gradient × Input of the others (see CamOptions.input). */
+  explainedInput: string;
+  inputAttributions: InputAttribution[];
   /** Frees every tensor of the result; idempotent. */
   dispose(): void;
   [Symbol.dispose](): void;
@@ -51,7 +55,7 @@ export interface LayerMapsWithOutput extends LayerMaps {
  * maps.perLayer[0].raw.shape; // [1, 7, 7]
  * maps.dispose();
  */
-export async function camLayers(model: AnyModel, input: tf.Tensor, options: CamOptions | CamPlan = {}): Promise<LayerMaps> {
+export async function camLayers(model: AnyModel, input: ModelInputs, options: CamOptions | CamPlan = {}): Promise<LayerMaps> {
   checkModelArg(model, "cam");
   const plan = isCamPlan(options) ? options : planCam(model, options);
   const result = await guardBackend("cam", () => planMapsOnBackend(model, input, plan));
@@ -61,8 +65,9 @@ export async function camLayers(model: AnyModel, input: tf.Tensor, options: CamO
 }
 
 /** The maps a plan asks for: one pass, or the augSmooth average of six. */
-export function planMapsOnBackend(model: AnyModel, input: tf.Tensor, plan: CamPlan): Promise<LayerMapsWithOutput> {
-  return plan.options.augSmooth ? augSmoothedLayerMaps(model, input, plan) : layerMapsOnBackend(model, input, plan);
+export function planMapsOnBackend(model: AnyModel, input: ModelInputs, plan: CamPlan): Promise<LayerMapsWithOutput> {
+  // planCam refuses augSmooth for several inputs, so `input` is one tensor there.
+  return plan.options.augSmooth ? augSmoothedLayerMaps(model, input as tf.Tensor, plan) : layerMapsOnBackend(model, input, plan);
 }
 
 /** Per-image target score of image `image` for a batch of outputs. */
@@ -80,11 +85,24 @@ function imageTarget(target: Target | undefined, classes: tf.Tensor1D | null, im
  * activations and gradients in one pass, weighs each layer. Every tensor it returns is kept and
  * freed by the result's `dispose()`; on a throw nothing is left behind.
  */
-export async function layerMapsOnBackend(model: AnyModel, input: tf.Tensor, plan: CamPlan): Promise<LayerMapsWithOutput> {
-  const { method, sequence, batchSize, options } = plan;
+export async function layerMapsOnBackend(model: AnyModel, input: ModelInputs, plan: CamPlan): Promise<LayerMapsWithOutput> {
+  const { method, sequence, batchSize, options, inputIndex: k } = plan;
   const names = [...plan.layers];
   const targets = plan.hookTargets;
-  const x = await checkModelInput(model, input, "cam");
+  const checked = await checkModelInputs(model, input, "cam");
+  const { feeds } = checked;
+  const inputNames = modelInputNames(model);
+  const x = feeds[k];
+  // The model's inputs with the explained one replaced by `xk` (masked, tiled); the others as
+  // given, or — for work on one image — that image's row repeated to xk's batch.
+  const feedWith = (xk: tf.Tensor, image?: number): tf.Tensor | tf.Tensor[] => {
+    if (feeds.length === 1) return xk;
+    return feeds.map((f, i) => {
+      if (i === k) return xk;
+      if (image == null) return f;
+      return tf.tile(tf.slice(f, [image], [1]), [xk.shape[0], ...f.shape.slice(1).map(() => 1)]);
+    });
+  };
   // Sequences run as maps of height 1: [b, T, C] ⇄ [b, 1, T, C] at the model's boundaries.
   const x4 = (sequence ? tf.expandDims(x, 1) : x) as tf.Tensor4D;
   const toModel = (t: tf.Tensor): tf.Tensor => (sequence ? tf.squeeze(t, [1]) : t);
@@ -96,7 +114,7 @@ export async function layerMapsOnBackend(model: AnyModel, input: tf.Tensor, plan
   };
   let capture: ReturnType<typeof captureGradients> | null = null;
   try {
-    capture = captureGradients(model, x as tf.Tensor4D, [...targets], options.target);
+    capture = captureGradients(model, feeds.length === 1 ? x : feeds, [...targets], options.target, { inputGradients: feeds.length > 1 });
     const cap = capture;
     const perLayer: LayerCam[] = [];
     for (const [li, lc] of cap.layers.entries()) {
@@ -122,7 +140,7 @@ export async function layerMapsOnBackend(model: AnyModel, input: tf.Tensor, plan
         });
         try {
           const tiled = tf.tile(tf.slice(x4, [image, 0, 0, 0], [1, -1, -1, -1]), [n, 1, 1, 1]);
-          return runModel(model, toModel(tiled));
+          return runModel(model, feedWith(toModel(tiled), image));
         } finally {
           handle.remove();
         }
@@ -135,10 +153,10 @@ export async function layerMapsOnBackend(model: AnyModel, input: tf.Tensor, plan
         scores: cap.scores,
         batchSize,
         channels: options.channels,
-        scoreInputs: (inputs, image) => imageTarget(options.target, cap.classes, image)(runModel(model, toModel(inputs))),
+        scoreInputs: (inputs, image) => imageTarget(options.target, cap.classes, image)(runModel(model, feedWith(toModel(inputs), image))),
         scoreActivations: (acts, image) => imageTarget(options.target, cap.classes, image)(outputFromActivations(acts, image)),
         outputFromActivations: (acts, image) => outputFromActivations(acts, image),
-        kernelGradient: () => layerKernelGradient(model, targets[li], names[li], toModel(x4)),
+        kernelGradient: () => layerKernelGradient(model, targets[li], names[li], feedWith(toModel(x4))),
         explained: (image) => (cap.classes ? tf.cast(tf.slice(cap.classes, [image], [1]), "int32") as tf.Tensor1D : null),
       };
       const result: LayerCam = { layer: names[li], raw: null as unknown as tf.Tensor3D, weights: null };
@@ -190,7 +208,12 @@ export async function layerMapsOnBackend(model: AnyModel, input: tf.Tensor, plan
       disposed = true;
       for (const t of owned) t.dispose();
     };
-    return { method: method.name, layers: names, perLayer, scores, classes, output, inputSize: [x4.shape[1], x4.shape[2]], dispose, [Symbol.dispose]: dispose };
+    // Gradient × Input of the inputs not explained, summed over their last (feature) axis.
+    const inputAttributions: InputAttribution[] = feeds.flatMap((f, i) => (i === k ? [] : [{
+      input: inputNames[i],
+      attribution: keep(tf.tidy(() => tf.sum(tf.mul(f, cap.inputGradients[i]), -1))),
+    }]));
+    return { method: method.name, layers: names, perLayer, scores, classes, explainedInput: inputNames[k], inputAttributions, output, inputSize: [x4.shape[1], x4.shape[2]], dispose, [Symbol.dispose]: dispose };
   } catch (e) {
     for (const t of owned) t.dispose();
     throw e;
@@ -198,6 +221,6 @@ export async function layerMapsOnBackend(model: AnyModel, input: tf.Tensor, plan
     capture?.dispose();
     for (const v of views) v.dispose();
     if (x4 !== x) x4.dispose();
-    if (x !== input) x.dispose();
+    checked.dispose();
   }
 }

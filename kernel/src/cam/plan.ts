@@ -4,7 +4,8 @@
 // session plans each widget request once at its boundary and hands the plan on, so nothing below
 // checks the method or the layer again.
 import type * as tf from "@tensorflow/tfjs";
-import { defaultCamLayer, findLayer, isGraphModel, layerOutputShape, spatialLayerNames, type AnyModel, type HookTarget } from "../engine/model";
+import { defaultCamLayer, findLayer, isGraphModel, layerOutputShape, modelInputNames, spatialLayerNames, type AnyModel, type HookTarget } from "../engine/model";
+import { explainedInputIndex } from "../engine/modelInputs";
 import type { CamOptions } from "./base";
 import type { CamMethod } from "./method";
 import { resolveMethod } from "./registry";
@@ -26,6 +27,8 @@ export interface CamPlan {
   readonly hookTargets: readonly HookTarget[];
   /** The model's input is [batch, time, features]: its maps are [batch, 1, time]. */
   readonly sequence: boolean;
+  /** Index of the input explained (multi-input models; 0 otherwise). */
+  readonly inputIndex: number;
   readonly batchSize: number;
   /** The options as given (target, labels, topK, channels, …). */
   readonly options: CamOptions;
@@ -66,10 +69,12 @@ export function planCam(model: AnyModel, options: CamOptions = {}, caller = "cam
     }
   }
   method.check?.(options);
-  const sequence = isSequenceModel(model);
+  const inputIndex = explainedInputIndex(model, options.input, caller);
+  const sequence = isSequenceModel(model, inputIndex);
+  if (options.augSmooth && modelInputNames(model).length > 1) throw new Error(`${caller}: augSmooth on a model with several inputs is not supported yet (which inputs would flip with the image?); leave augSmooth out`);
   if (options.augSmooth && sequence) throw new Error(`${caller}: augSmooth flips images left-right; this model takes sequences [batch, time, features], where a flip reverses time — leave augSmooth out`);
   const { names, targets } = resolveLayers(model, options.layer, sequence, caller, options.reshape);
-  const plan: CamPlan = Object.freeze({ method, layers: Object.freeze(names), hookTargets: Object.freeze(targets), sequence, batchSize, options });
+  const plan: CamPlan = Object.freeze({ method, layers: Object.freeze(names), hookTargets: Object.freeze(targets), sequence, inputIndex, batchSize, options });
   PLANNED.add(plan);
   return plan;
 }
@@ -120,9 +125,9 @@ function resolveLayers(model: AnyModel, layer: CamOptions["layer"], sequence: bo
   return { names, targets };
 }
 
-/** True for a model over sequences: its input is [batch, time, features]. */
-function isSequenceModel(model: AnyModel): boolean {
-  const shape = isGraphModel(model) ? model.inputs[0]?.shape : (model as tf.LayersModel).inputs[0]?.shape;
+/** True for a model over sequences: its (explained) input is [batch, time, features]. */
+function isSequenceModel(model: AnyModel, index: number): boolean {
+  const shape = isGraphModel(model) ? model.inputs[index]?.shape : (model as tf.LayersModel).inputs[index]?.shape;
   return shape?.length === 3;
 }
 

@@ -3,7 +3,7 @@ export { backendInfo, useBackend, ensureBackend, BACKEND_PREFERENCE, guardBacken
 export type { BackendInfo, BackendName, WebGpuAdapter } from "./backend";
 export { countReads, measureReads, activeReadCounters } from "./readCounter";
 export type { ReadCounter, ReadCounterOptions, ReadSummary, TensorRead } from "./readCounter";
-export { describeLayers, findLayer, layerNames, graphNode, defaultCamLayer, spatialLayerNames, isGraphModel, isLayersModel, isGraphNode, layerOutputShape, targetName } from "./model";
+export { describeLayers, findLayer, layerNames, graphNode, defaultCamLayer, spatialLayerNames, isGraphModel, isLayersModel, isGraphNode, layerOutputShape, targetName, modelInputNames } from "./model";
 export type { AnyModel, Layer, GraphNode, HookTarget, LayerDescription } from "./model";
 export { closestNames } from "./names";
 export { classScore, softmaxProbability, resolveTarget, binaryScore, rawOutput, segmentationTarget, detectionTarget } from "./targets";
@@ -18,3 +18,5 @@ export type { Progress, WorkScope } from "./work";
 // The input contract: every engine call that runs a model checks its input here first.
 export { checkModelInput, checkInputShape, checkModelArg, inputSignature, describeSignature, declareInputRange, MAX_INPUT_BYTES } from "./inputContract";
 export type { InputSignature, InputCheckOptions } from "./inputContract";
+export { checkModelInputs, explainedInputIndex } from "./modelInputs";
+export type { ModelInputs, CheckedInputs } from "./modelInputs";

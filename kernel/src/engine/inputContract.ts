@@ -5,7 +5,7 @@
 // out-of-bounds access that corrupts the backend's heap (`RuntimeError: memory access out of
 // bounds`), and on every backend a NaN input silently turns a CAM into a NaN map.
 import * as tf from "@tensorflow/tfjs";
-import { isGraphModel, isLayersModel, type AnyModel } from "./model";
+import { isGraphModel, isLayersModel, modelInputNames, type AnyModel } from "./model";
 
 /**
  * Most input bytes (as float32) one call takes: 256 MiB, about 440 MobileNetV2 images of
@@ -15,7 +15,7 @@ import { isGraphModel, isLayersModel, type AnyModel } from "./model";
  */
 export const MAX_INPUT_BYTES = 256 * 1024 * 1024;
 
-/** What a model says it takes, from its first input (multi-input models: the first one). */
+/** What a model says it takes at one input (default the first). */
 export interface InputSignature {
   /** With the batch axis; null entries are free (batch, or any size). Null when the model does not say. */
   shape: (number | null)[] | null;
@@ -33,6 +33,8 @@ export interface InputCheckOptions {
   addBatchAxis?: boolean;
   /** Also reject non-finite values (default true; one small read). False for sync callers. */
   finite?: boolean;
+  /** Which of a multi-input model's inputs this tensor is for (default 0); messages name it. */
+  input?: number;
 }
 
 /** A value range a model was trained on, declared by whoever loaded it (models/mobilenet.ts). */
@@ -54,15 +56,15 @@ export function declareInputRange(model: AnyModel, range: [number, number], fix:
   declaredRanges.set(model, { lo: range[0], hi: range[1], fix });
 }
 
-/** The model's input signature; a GraphModel without shape info gives `shape: null`. */
-export function inputSignature(model: AnyModel): InputSignature {
+/** The model's input signature at input `index` (default 0); a GraphModel without shape info gives `shape: null`. */
+export function inputSignature(model: AnyModel, index = 0): InputSignature {
   if (isGraphModel(model)) {
-    const info = model.inputs[0];
+    const info = model.inputs[index];
     // Converted graphs write free dimensions as -1 (or leave the shape out entirely).
     const shape = info?.shape ? info.shape.map((d) => (d == null || d < 0 ? null : d)) : null;
     return { shape, dtype: (info?.dtype as tf.DataType) ?? "float32" };
   }
-  const input = (model as tf.LayersModel).inputs[0];
+  const input = (model as tf.LayersModel).inputs[index];
   return { shape: input ? [...input.shape] : null, dtype: input?.dtype ?? "float32" };
 }
 
@@ -123,7 +125,9 @@ function shapeFix(given: readonly number[], want: readonly (number | null)[], dt
  * Callers that can await use `checkModelInput`, which also rejects NaN/Inf values.
  */
 export function checkInputShape(model: AnyModel, input: tf.Tensor, fn: string, options: InputCheckOptions = {}): tf.Tensor {
-  const sig = inputSignature(model);
+  const sig = inputSignature(model, options.input ?? 0);
+  // Messages of a multi-input model name the input ("input "tokens" has shape …").
+  if (options.input != null && modelInputNames(model).length > 1) fn = `${fn}: input "${modelInputNames(model)[options.input]}"`;
   // A model that does not say (some GraphModels): CAMs and hooks work on images, so expect [b, h, w, c].
   const want = sig.shape ?? [null, null, null, null];
   const wanted = describeSignature(want);

@@ -47,6 +47,17 @@ interface GraphNodeInternal {
   inputs: GraphNodeInternal[];
 }
 
+/**
+ * The names of a model's inputs, in the order it takes them (a LayersModel's input layer names, a
+ * GraphModel's input node names).
+ * @example modelInputNames(twoBranch) // ["image", "tokens"]
+ */
+export function modelInputNames(model: AnyModel): string[] {
+  // A Sequential reports no inputNames, a GraphModel may carry no input info: one input then.
+  const names = isGraphModel(model) ? model.inputs.map((i) => i.name) : (model as tf.LayersModel).inputs.map((i) => i.name);
+  return names.length ? names : ["input"];
+}
+
 /** True for a tf.GraphModel (hooks attach to its nodes by name). */
 export function isGraphModel(m: unknown): m is tf.GraphModel {
   return m instanceof tf.GraphModel;

@@ -27,12 +27,26 @@ export interface GradientCapture {
   /** Explained class per image (float), or null for a target function. */
   classes: tf.Tensor1D | null;
   layers: LayerCapture[];
+  /** With `inputGradients`: d(target score)/d(input) for each model input, in order. */
+  inputGradients: tf.Tensor[];
   /** Frees every tensor above. */
   dispose(): void;
 }
 
-/** Captures activations and gradients of `layers` for `target`; the caller disposes the result. */
-export function captureGradients(model: AnyModel, x: tf.Tensor4D, layers: readonly HookTarget[], target: Target): GradientCapture {
+/** Options of `captureGradients`. */
+export interface CaptureOptions {
+  /** Also differentiate with respect to every model input (e.g. per-token attributions of a text input beside an image CAM). */
+  inputGradients?: boolean;
+}
+
+/**
+ * Captures activations and gradients of `layers` for `target` in one forward and backward pass;
+ * the caller disposes the result. `x` is the model's input, or an array of its inputs in order.
+ * @example
+ * const c = captureGradients(model, x, [findLayer(model, "conv3")], 2);
+ * c.layers[0].gradient; c.dispose();
+ */
+export function captureGradients(model: AnyModel, x: tf.Tensor | tf.Tensor[], layers: readonly HookTarget[], target: Target, options: CaptureOptions = {}): GradientCapture {
   const acts: (tf.Tensor | undefined)[] = layers.map(() => undefined);
   const grads: (tf.Tensor | undefined)[] = layers.map(() => undefined);
   let output: tf.Tensor | undefined;
@@ -40,8 +54,9 @@ export function captureGradients(model: AnyModel, x: tf.Tensor4D, layers: readon
   let classes: tf.Tensor1D | null = null;
   let z: tf.Scalar | null = null;
   const handles: HookHandle[] = [];
+  const inputGradients: tf.Tensor[] = [];
   const freeAll = () => {
-    for (const t of [...acts, ...grads, output, scores, classes]) t?.dispose();
+    for (const t of [...acts, ...grads, output, scores, classes, ...inputGradients]) t?.dispose();
   };
   try {
     layers.forEach((layer, i) => {
@@ -70,16 +85,18 @@ export function captureGradients(model: AnyModel, x: tf.Tensor4D, layers: readon
     }
     function runGradientPass() { withTapeCleanup(() => tf.tidy(() => {
       const zero = tf.scalar(0);
-      const g = tf.grads((zz: tf.Tensor) => {
+      const feeds = Array.isArray(x) ? x : [x];
+      const g = tf.grads((zz: tf.Tensor, ...ins: tf.Tensor[]) => {
         z = zz as tf.Scalar;
-        const out = runModel(model, x);
+        const fed = options.inputGradients ? ins : feeds;
+        const out = runModel(model, Array.isArray(x) ? fed : fed[0]);
         const r = resolveTarget(target, out);
         output = tf.keep(out);
         scores = tf.keep(r.scores);
         classes = r.classes ? tf.keep(r.classes) : null;
         return tf.sum(r.scores);
-      })([zero]);
-      g.forEach((t) => t.dispose());
+      })(options.inputGradients ? [zero, ...feeds] : [zero]);
+      if (options.inputGradients) for (const t of g.slice(1)) inputGradients.push(tf.keep(t));
     })); }
     const missing = missingNames();
     if (missing.length > 0) throw new Error(`camlab: layer(s) ${missing.join(", ")} did not run for this input`);
@@ -99,6 +116,7 @@ export function captureGradients(model: AnyModel, x: tf.Tensor4D, layers: readon
     scores: scores!,
     classes,
     layers: layers.map((_, i) => ({ activation: acts[i]!, gradient: grads[i]! })),
+    inputGradients,
     dispose: freeAll,
   };
   return result;

@@ -4,8 +4,12 @@
 import * as tf from "@tensorflow/tfjs";
 import { isGraphModel, type AnyModel } from "../engine/model";
 
-/** Model output for a batch; the caller owns it. Multi-output models return their first output. */
-export function runModel(model: AnyModel, x: tf.Tensor): tf.Tensor {
+/**
+ * Model output for a batch; the caller owns it. Multi-output models return their first output; a
+ * multi-input model takes its inputs as an array, in the order of `model.inputs`.
+ * @example const logits = runModel(net.model, x);
+ */
+export function runModel(model: AnyModel, x: tf.Tensor | tf.Tensor[]): tf.Tensor {
   const out = isGraphModel(model) ? model.execute(x) : (model as tf.LayersModel).apply(x, { training: false });
   if (Array.isArray(out)) {
     for (let i = 1; i < out.length; i++) (out[i] as tf.Tensor).dispose();
