@@ -3,7 +3,7 @@
 // colormap and its labels the CAM's raw range, mapped linearly from the scaled 0–1.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { figureCaptionLines, figureFileName, fileNamePart, wrapText } from "../src/heatmap/exportPng";
+import { figureCaptionLines, figureFileName, fileNamePart, probabilityText, wrapText } from "../src/heatmap/exportPng";
 import { colourBarLabels, colourBarPixels } from "../src/heatmap/ColourBar";
 import { colormap } from "../src/protocol";
 
@@ -16,6 +16,14 @@ test("the file name names method, layer, class and probability", () => {
     "camlab-gradcam-out_relu-tabby_cat-0.87-vs-scorecam-out_relu-tabby_cat.png",
   );
   assert.equal(figureFileName([{ choice: { ...choice, label: "" }, score: null }]), "camlab-gradcam-out_relu-class281.png");
+});
+
+test("a small probability keeps two significant digits in the name", () => {
+  assert.equal(probabilityText(0.8712), "0.87");
+  assert.equal(probabilityText(0.0034), "0.0034");
+  assert.equal(probabilityText(0.01), "0.01");
+  assert.equal(probabilityText(0), "0.00");
+  assert.equal(figureFileName([{ choice, score: { probability: 0.00341, raw: -2 } }]), "camlab-gradcam-out_relu-tabby_cat-0.0034.png");
 });
 
 test("file names are sanitised: no path, markup or control characters, bounded length", () => {
@@ -31,6 +39,7 @@ test("file names are sanitised: no path, markup or control characters, bounded l
 test("the caption names method, layer, class and score", () => {
   assert.deepEqual(figureCaptionLines(choice, { probability: 0.8712, raw: 9.1 }), ["gradcam · layer out_relu", 'class "tabby cat" (281) · p = 0.871 · score 9.1']);
   assert.deepEqual(figureCaptionLines({ ...choice, label: "" }, null), ["gradcam · layer out_relu", "class (281)"]);
+  assert.equal(figureCaptionLines(choice, { probability: 0.00143, raw: -2.06 })[1], 'class "tabby cat" (281) · p = 0.0014 · score -2.06');
 });
 
 test("caption lines wrap at spaces to the column width", () => {

@@ -21,7 +21,9 @@ export interface FigurePanel {
 /** The caption lines of a panel: method and layer, then class and score. */
 export function figureCaptionLines(choice: CamChoice, score: FigurePanel["score"]): string[] {
   const cls = `class ${choice.label ? `"${choice.label}" ` : ""}(${choice.classIndex})`;
-  const s = score ? ` · p = ${score.probability.toFixed(3)} · score ${formatCompact(score.raw)}` : "";
+  // Three decimals, or two significant digits below 0.01 (p = 0.0014, not 0.001).
+  const p = score && (score.probability >= 0.01 ? score.probability.toFixed(3) : score.probability.toPrecision(2));
+  const s = score ? ` · p = ${p} · score ${formatCompact(score.raw)}` : "";
   return [`${choice.method} · layer ${choice.layer}`, `${cls}${s}`];
 }
 
@@ -32,16 +34,21 @@ export function fileNamePart(text: string): string {
 
 /**
  * A descriptive, safe file name for the figure: camlab-<method>-<layer>-<class>-<probability>.png
- * per pane, panes joined by "-vs-", at most 150 characters before ".png".
+ * (probabilityText) per pane, panes joined by "-vs-", at most 150 characters before ".png".
  * @example figureFileName([{ choice: { method: "gradcam", layer: "out_relu", classIndex: 281, label: "tabby cat" }, score: { probability: 0.8712, raw: 9.1 } }])
  *   // "camlab-gradcam-out_relu-tabby_cat-0.87.png"
  */
 export function figureFileName(panels: ReadonlyArray<Pick<FigurePanel, "choice" | "score">>): string {
   const panes = panels.map(({ choice, score }) =>
-    [choice.method, choice.layer, choice.label ? choice.label : `class${choice.classIndex}`, score ? score.probability.toFixed(2) : ""].map(fileNamePart).filter(Boolean).join("-"),
+    [choice.method, choice.layer, choice.label ? choice.label : `class${choice.classIndex}`, score ? probabilityText(score.probability) : ""].map(fileNamePart).filter(Boolean).join("-"),
   );
   const stem = ["camlab", panes.filter(Boolean).join("-vs-")].filter(Boolean).join("-").slice(0, 150).replace(/[-_.]+$/, "");
   return `${stem}.png`;
+}
+
+/** A probability for a file name: 2 decimals, or 2 significant digits below 0.01 (0.0034, not 0.00). */
+export function probabilityText(p: number): string {
+  return p >= 0.01 || p === 0 ? p.toFixed(2) : p.toPrecision(2);
 }
 
 /** The part of a 2-D context the figure draws with (a fake one measures text in unit tests). */

@@ -108,7 +108,12 @@ export class LayerBrowser {
     ]);
     if (layer.inbound.length) {
       const links = h("span", { cls: "camlab-layer-inbound" }, [h("span", { text: "← " })]);
-      for (const src of layer.inbound) links.appendChild(this.link(src));
+      // Out of the Tab order here (Tab would otherwise stop at every edge of every row): the
+      // selected layer's detail pane offers the same jumps to the keyboard.
+      for (const src of layer.inbound) {
+        const b = links.appendChild(this.link(src));
+        b.tabIndex = -1;
+      }
       facts.appendChild(links);
     }
     li.append(head, facts);
