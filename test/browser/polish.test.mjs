@@ -95,7 +95,7 @@ console.log(JSON.stringify({ channel: capPick[0], mean: capPick[1] }))`));
     };
   });
   console.log(`# channel ${truth.channel} (mean ${truth.mean}): caption "${shown.caption}", title "${shown.title}"`);
-  assert.match(shown.caption, new RegExp(`^#${truth.channel}mean`), "the caption names the channel and the statistic");
+  assert.match(shown.caption, new RegExp(`^#${truth.channel} mean ${shown.text.replace(/[.+]/g, "\\$&")}$`), "the caption names the channel, the statistic and its value");
   assert.ok(!shown.overflows && shown.valueInsideTile && shown.captionInsideTile, `nothing of the caption is clipped: ${JSON.stringify(shown)}`);
   // The compact number is the value to its two shown digits; the title has all of them.
   assert.ok(Math.abs(Number(shown.text) - truth.mean) <= 0.05 * Math.abs(truth.mean), `"${shown.text}" reads as ${truth.mean}`);
