@@ -1,6 +1,7 @@
 // Element construction. Every string that may come from a kernel or a notebook goes in as text
 // (textContent, attribute values), never as HTML: a layer named "<img src=x onerror=...>" shows
 // as those characters.
+import { nameBreakPieces } from "./format";
 
 export interface ElementOptions {
   cls?: string;
@@ -56,10 +57,26 @@ export function select(testid: string, label: string, options: ReadonlyArray<rea
   return s;
 }
 
+/** A control with a visible text label before it (the label names it for screen readers too). */
 export function labelled(text: string, control: HTMLElement): HTMLLabelElement {
   return h("label", { cls: "camlab-control" }, [h("span", { cls: "camlab-control-label", text }), control]);
 }
 
+/**
+ * Appends `name` to `el` as text that may wrap only after "_" or "/" (a <wbr> after each; see
+ * nameBreakPieces), never inside a word: "block_16_expand_relu" wraps as "block_16_" / "expand_relu".
+ * The pieces are text nodes, so a name from the kernel is never parsed as HTML.
+ */
+export function appendBreakableName(el: HTMLElement, name: string): HTMLElement {
+  el.classList.add("camlab-breakable-name");
+  nameBreakPieces(name).forEach((piece, i, all) => {
+    el.appendChild(document.createTextNode(piece));
+    if (i < all.length - 1) el.appendChild(document.createElement("wbr"));
+  });
+  return el;
+}
+
+/** Removes every child of `el`. */
 export function clear(el: HTMLElement): void {
   while (el.firstChild) el.removeChild(el.firstChild);
 }

@@ -1,11 +1,12 @@
 // The activation browser: one layer's channels for the bound input as a grid of small canvases,
-// paged, sortable by statistic, a click zooms a channel, and a histogram of values.
+// paged, sortable by statistic, a click zooms a channel, and a histogram of the values on the page
+// shown (recounted from the page's tiles on every page change and sort), or of the whole layer.
 // Sorting happens here, from per-channel statistics; the kernel is asked only for tiles the
 // browser has not seen yet (one "activations.page" request per new page).
 import { type ChannelSortKey, type ChannelSummary, type OpResults, colormap, COLORMAP_NAMES, DEFAULT_COLORMAP, isColormapName, type ColormapName, histogramOfMaps, type Histogram, fromBuffer, type QuantizedMap, canSortLocally, pageCount, pageSlice, SORT_KEYS, sortChannels } from "../protocol";
 import { clear, h, labelled, select } from "../dom";
 import { HistogramChart } from "../charts/HistogramChart";
-import { formatNumber } from "../layers/layerTree";
+import { formatCompact, formatFull } from "../format";
 import type { Interaction, InteractionMeter, LiveBinding } from "../live";
 import { SessionError } from "../session";
 import { ChannelZoom } from "./ChannelZoom";
@@ -19,6 +20,10 @@ const SORT_LABELS: Record<ChannelSortKey, string> = {
   camWeight: "Grad-CAM weight (high first)",
 };
 
+/** What the histogram counts: the channels on the page shown, or every value of the layer. */
+type HistogramScope = "page" | "layer";
+
+/** What an activation browser shows: a layer's shape, channel statistics, the tiles at hand. */
 export interface ActivationSource {
   layer: string;
   /** [height, width, channels] */
@@ -54,6 +59,9 @@ export class ActivationBrowser {
   private readonly next = h("button", { cls: "camlab-button", testid: "camlab-page-next", text: "next ›" });
   private readonly sortSelect: HTMLSelectElement;
   private readonly cmapSelect: HTMLSelectElement;
+  /** Offered only when the kernel sent a histogram of the whole layer (a snapshot display). */
+  private readonly scopeSelect: HTMLSelectElement | null;
+  private scope: HistogramScope = "page";
   private readonly gridNote = h("div", { cls: "camlab-grid-note", testid: "camlab-grid-note" });
   private readonly zoom = new ChannelZoom();
   private readonly histogram = new HistogramChart();
@@ -82,6 +90,13 @@ export class ActivationBrowser {
 
     this.sortSelect = select("camlab-sort", "sort channels by", SORT_KEYS.map((k) => [k, SORT_LABELS[k]] as const), this.key);
     this.cmapSelect = select("camlab-tile-colormap", "tile colormap", COLORMAP_NAMES.map((n) => [n, n] as const), this.cmap);
+    this.scopeSelect = src.histogram
+      ? select("camlab-histogram-scope", "histogram of", [["page", "channels on this page"], ["layer", "all values of the layer"]], this.scope)
+      : null;
+    this.scopeSelect?.addEventListener("change", () => {
+      this.scope = this.scopeSelect!.value === "layer" ? "layer" : "page";
+      this.showHistogram();
+    });
     this.sortSelect.addEventListener("change", () => {
       this.key = this.sortSelect.value as ChannelSortKey;
       this.page = 0;
@@ -105,6 +120,7 @@ export class ActivationBrowser {
     const toolbar = h("div", { cls: "camlab-toolbar" }, [
       labelled("sort", this.sortSelect),
       labelled("colormap", this.cmapSelect),
+      ...(this.scopeSelect ? [labelled("histogram", this.scopeSelect)] : []),
       h("span", { cls: "camlab-pager" }, [this.prev, this.pageLabel, this.next]),
     ]);
     const side = h("div", { cls: "camlab-activation-side" }, [this.zoom.node, this.histogram.node]);
@@ -118,15 +134,40 @@ export class ActivationBrowser {
 
   private readonly stopListening: () => void;
 
-  /** Draws the first page and the histogram (from what is at hand: no request). */
+  /** Draws the first page and its histogram (from what is at hand: no request). */
   renderInitial(): void {
     void this.showPage(null);
-    if (this.src.histogram) {
-      void this.histogram.show(this.src.histogram, "Histogram of all values of the layer");
-    } else {
-      const maps = [...this.tiles.values()];
-      void this.histogram.show(histogramOfMaps(maps), `Histogram of the values of the ${maps.length} channels shown (quantized)`);
+  }
+
+  /** The channels the grid shows now, in grid order. */
+  private shownChannels: number[] = [];
+
+  /**
+   * Draws the histogram the scope asks for: the kernel's count of every value of the layer, or the
+   * values of the channels on the page shown, counted from their tiles with the shared core's
+   * binning (histogramOfMaps) — so it changes with the page and the sort, and says which channels.
+   */
+  private showHistogram(): void {
+    if (this.scope === "layer" && this.src.histogram) {
+      this.histogram.node.dataset.scope = "layer";
+      delete this.histogram.node.dataset.channels;
+      void this.histogram.show(this.src.histogram, `All ${this.src.shape.join("×")} values of ${this.layer} (counted by the kernel)`);
+      return;
     }
+    const counted = this.shownChannels.filter((c) => this.tiles.has(c));
+    const absent = this.shownChannels.length - counted.length;
+    this.histogram.node.dataset.scope = "page";
+    this.histogram.node.dataset.channels = counted.join(",");
+    void this.histogram.show(histogramOfMaps(counted.map((c) => this.tiles.get(c)!)), this.pageHistogramLabel(counted, absent));
+  }
+
+  /** Says exactly which values the page histogram counts. */
+  private pageHistogramLabel(counted: readonly number[], absent: number): string {
+    const pages = pageCount(this.total, this.pageSize);
+    const contiguous = counted.length > 0 && counted.every((c, i) => c === counted[0] + i);
+    const which = this.key === "index" && contiguous ? `channels #${counted[0]}–#${counted[counted.length - 1]}` : `sorted by ${SORT_LABELS[this.key]}`;
+    const missing = absent ? `; ${absent} channel${absent === 1 ? "" : "s"} without tiles not counted` : "";
+    return `Values of the ${counted.length} channel${counted.length === 1 ? "" : "s"} on page ${this.page + 1} of ${pages} (${which}), from their 8-bit tiles${missing}`;
   }
 
   /** The order of this page's channels if known without asking the kernel. */
@@ -199,7 +240,7 @@ export class ActivationBrowser {
       const canvas = h("canvas", { cls: "camlab-tile-canvas", testid: "camlab-tile-canvas" });
       const tile = h("button", { cls: "camlab-tile", testid: "camlab-tile", data: { channel: String(c) }, title: tileTitle(c, s) }, [
         canvas,
-        h("span", { cls: "camlab-tile-caption", text: `#${c}${s ? ` ${statText(this.key, s)}` : ""}` }),
+        tileCaption(c, this.key, s),
       ]);
       if (map) drawMap(canvas, map, lut);
       else {
@@ -218,6 +259,8 @@ export class ActivationBrowser {
     this.node.dataset.sort = this.key;
     this.gridNote.hidden = note === null;
     this.gridNote.textContent = note ?? "";
+    this.shownChannels = order;
+    this.showHistogram();
   }
 
   private async zoomTo(channel: number): Promise<void> {
@@ -273,14 +316,34 @@ function sameMembers(a: readonly number[], b: readonly number[]): boolean {
   return b.every((x) => s.has(x));
 }
 
-function statText(key: ChannelSortKey, s: ChannelSummary): string {
+/**
+ * "#17" over "mean 8.7e-4": the channel, then the statistic the grid is sorted by (mean for index
+ * order) in a compact form that fits the tile; the value's exact digits are its title.
+ */
+function tileCaption(c: number, key: ChannelSortKey, s: ChannelSummary | undefined): HTMLElement {
+  const caption = h("span", { cls: "camlab-tile-caption", testid: "camlab-tile-caption" }, [h("span", { cls: "camlab-tile-index", text: `#${c}` })]);
+  // Spaces between the parts (not rendered in the flex layout) keep the text "#17 mean 8.7e-4"
+  // for screen readers, copying and search.
+  if (!s) return caption;
   const k = key === "index" ? "mean" : key;
   const v = s[k];
-  return typeof v === "number" ? `${k === "camWeight" ? "w" : k} ${formatNumber(v)}` : "";
+  if (typeof v !== "number" && k === "camWeight") return caption;
+  caption.append(
+    " ",
+    h("span", { cls: "camlab-tile-stat" }, [
+      h("span", { cls: "camlab-tile-stat-name", text: k === "camWeight" ? "w" : k }),
+      document.createTextNode(" "),
+      h("span", { cls: "camlab-tile-value", testid: "camlab-tile-value", text: formatCompact(v), title: `${STAT_NAMES[k]} ${formatFull(v)}`, data: { value: formatFull(v) } }),
+    ]),
+  );
+  return caption;
 }
 
+const STAT_NAMES: Record<Exclude<ChannelSortKey, "index">, string> = { mean: "mean", max: "max", sparsity: "sparsity", camWeight: "Grad-CAM weight" };
+
+/** Every statistic of a channel with all its digits (the tile's hover text). */
 function tileTitle(c: number, s: ChannelSummary | undefined): string {
   if (!s) return `channel ${c}`;
-  const w = typeof s.camWeight === "number" ? `, Grad-CAM weight ${formatNumber(s.camWeight)}` : "";
-  return `channel ${c}: mean ${formatNumber(s.mean)}, max ${formatNumber(s.max)}, sparsity ${formatNumber(s.sparsity)}${w}`;
+  const w = typeof s.camWeight === "number" ? `, Grad-CAM weight ${formatFull(s.camWeight)}` : "";
+  return `channel ${c}: mean ${formatFull(s.mean)}, max ${formatFull(s.max)}, sparsity ${formatFull(s.sparsity)}${w}`;
 }

@@ -2,7 +2,7 @@
 // offset + scale * byte / 255). Zooming and hovering are browser-only.
 import { colormap, type ColormapName, valueAt, type QuantizedMap } from "../protocol";
 import { h } from "../dom";
-import { formatNumber } from "../layers/layerTree";
+import { formatNumber } from "../format";
 import { drawMap } from "./tiles";
 
 export class ChannelZoom {

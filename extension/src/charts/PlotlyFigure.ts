@@ -5,6 +5,7 @@
 import type { IRenderMime } from "@jupyterlab/rendermime-interfaces";
 import { Widget } from "@lumino/widgets";
 import { loadPlotly, themeVar } from "./plotly";
+import { watchTheme } from "./theme";
 
 export const PLOTLY_MIME = "application/vnd.plotly.v1+json";
 
@@ -22,8 +23,11 @@ function asFigure(x: unknown): Figure | string {
   return { data: f.data, layout: f.layout as Record<string, unknown> | undefined, config: f.config as Record<string, unknown> | undefined };
 }
 
+/** A plotly figure in a notebook output, in the theme's colours (redrawn when the theme changes). */
 export class PlotlyFigure extends Widget implements IRenderMime.IRenderer {
   private drawn = false;
+  private figure: Figure | null = null;
+  private stopWatchingTheme: (() => void) | null = null;
 
   constructor() {
     super();
@@ -38,6 +42,15 @@ export class PlotlyFigure extends Widget implements IRenderMime.IRenderer {
       this.node.dataset.state = "error";
       return;
     }
+    this.figure = fig;
+    this.stopWatchingTheme ??= watchTheme(() => {
+      if (this.drawn && this.figure) void this.draw(this.figure);
+    });
+    await this.draw(fig);
+  }
+
+  /** Draws `fig` with the theme's current text and grid colours (the figure's own win). */
+  private async draw(fig: Figure): Promise<void> {
     try {
       const Plotly = await loadPlotly();
       const font = themeVar("--jp-ui-font-color1");
@@ -61,6 +74,7 @@ export class PlotlyFigure extends Widget implements IRenderMime.IRenderer {
 
   dispose(): void {
     if (this.isDisposed) return;
+    this.stopWatchingTheme?.();
     if (this.drawn) void loadPlotly().then((P) => P.purge(this.node), () => undefined);
     super.dispose();
   }

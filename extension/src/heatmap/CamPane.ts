@@ -3,8 +3,10 @@
 // colormap change.
 import { h } from "../dom";
 import { WorkIndicator } from "../progress";
-import { drawOverlay, prepareOverlay, type Lut, type PreparedOverlay, type QuantizedMap } from "../protocol";
+import { drawOverlay, prepareOverlay, type CamRange, type Lut, type PreparedOverlay, type QuantizedMap } from "../protocol";
+import { ColourBar } from "./ColourBar";
 
+/** What one pane explains: the method, the layer and the class. */
 export interface CamChoice {
   method: string;
   layer: string;
@@ -13,6 +15,7 @@ export interface CamChoice {
   label: string;
 }
 
+/** The picture the CAM is drawn on. */
 export interface InputImage {
   width: number;
   height: number;
@@ -31,14 +34,18 @@ export function paintOverlay(ctx: PaneContext, prepared: PreparedOverlay, lut: L
   ctx.putImageData(img, 0, 0);
 }
 
+/** One CAM over the image: its selectors, canvas, progress, colour bar and caption. */
 export class CamPane {
   readonly node: HTMLDivElement;
+  /** The overlay's value scale (raw and scaled), in the overlay's colormap. */
+  readonly colourBar = new ColourBar();
   readonly canvas: HTMLCanvasElement;
   readonly header = h("div", { cls: "camlab-pane-header" });
   private readonly caption = h("div", { cls: "camlab-caption", testid: "camlab-heatmap-caption" });
   /** Spinner, progress and Cancel while the kernel computes this pane's next CAM. */
   readonly work = new WorkIndicator();
   private prepared: PreparedOverlay | null = null;
+  private shownCam: QuantizedMap;
   choice: CamChoice;
 
   constructor(
@@ -46,17 +53,22 @@ export class CamPane {
     private readonly image: InputImage,
     choice: CamChoice,
     cam: QuantizedMap,
+    range: CamRange | null,
   ) {
     this.choice = choice;
+    this.shownCam = cam;
     this.canvas = h("canvas", { cls: "camlab-heatmap-canvas", testid: "camlab-heatmap-canvas", data: { pane: name } });
     this.canvas.width = image.width;
     this.canvas.height = image.height;
-    this.node = h("div", { cls: "camlab-pane", testid: "camlab-heatmap-pane", data: { pane: name } }, [this.header, this.canvas, this.work.node, this.caption]);
-    this.setCam(choice, cam);
+    this.node = h("div", { cls: "camlab-pane", testid: "camlab-heatmap-pane", data: { pane: name } }, [this.header, this.canvas, this.work.node, this.colourBar.node, this.caption]);
+    this.setCam(choice, cam, range);
   }
 
-  setCam(choice: CamChoice, cam: QuantizedMap): void {
+  /** Shows another CAM (`range`: its values before scaling to [0, 1], null when unknown). */
+  setCam(choice: CamChoice, cam: QuantizedMap, range: CamRange | null): void {
     this.choice = choice;
+    this.shownCam = cam;
+    this.colourBar.setRange(range);
     this.prepared = prepareOverlay({ width: this.image.width, height: this.image.height, rgb: this.image.rgb }, cam);
     this.node.dataset.method = choice.method;
     this.node.dataset.layer = choice.layer;
@@ -64,7 +76,14 @@ export class CamPane {
     this.caption.textContent = `${choice.method} · ${choice.layer} · class ${choice.classIndex}${choice.label ? ` (${choice.label})` : ""} · CAM ${cam.width}×${cam.height}`;
   }
 
+  /** The CAM shown now, at feature-map resolution. */
+  get cam(): QuantizedMap {
+    return this.shownCam;
+  }
+
+  /** Draws the overlay and the colour bar with `lut` at `opacity`. */
   draw(lut: Lut, opacity: number): void {
+    this.colourBar.draw(lut);
     const ctx = this.canvas.getContext("2d");
     if (!ctx || !this.prepared) return;
     paintOverlay(ctx, this.prepared, lut, opacity);

@@ -2,12 +2,12 @@
 // client-side only; a class in the top-k list, a method or a layer asks the kernel for one CAM
 // at feature-map resolution ("cam.compute"), which is upsampled and coloured here. A second pane
 // compares two methods or two classes side by side; the view exports as PNG.
-import { type HeatmapPayload, colormap, COLORMAP_NAMES, DEFAULT_COLORMAP, DEFAULT_OPACITY, isColormapName, type ColormapName, decodeBase64, fromBuffer, fromSnapshot, type QuantizedMap } from "../protocol";
+import { type CamRange, type HeatmapPayload, colormap, COLORMAP_NAMES, DEFAULT_COLORMAP, DEFAULT_OPACITY, isColormapName, type ColormapName, decodeBase64, fromBuffer, fromSnapshot, type QuantizedMap } from "../protocol";
 import { clear, h, labelled, select } from "../dom";
 import type { InteractionMeter, LiveBinding } from "../live";
 import { SessionError } from "../session";
 import { CamPane, type CamChoice, type InputImage } from "./CamPane";
-import { composeSideBySide, downloadCanvas, pngFileName } from "./exportPng";
+import { composeFigure, downloadCanvas, figureFileName, type FigurePanel } from "./exportPng";
 
 export class HeatmapOverlay {
   readonly node = h("div", { cls: "camlab-heatmap-overlay" });
@@ -42,7 +42,7 @@ export class HeatmapOverlay {
     this.cmapSelect = select("camlab-colormap", "colormap", COLORMAP_NAMES.map((n) => [n, n] as const), this.cmap);
 
     const first: CamChoice = { method: payload.method, layer: payload.layer, classIndex: payload.classIndex, label: this.labelOf(payload.classIndex) };
-    this.active = this.addPane("a", first, this.snapshotCam);
+    this.active = this.addPane("a", first, this.snapshotCam, payload.camRange ?? null);
 
     this.opacity.addEventListener("input", () => this.redrawAll());
     this.cmapSelect.addEventListener("change", () => {
@@ -89,8 +89,8 @@ export class HeatmapOverlay {
     return this.payload.predictions.find((p) => p.classIndex === classIndex)?.label ?? "";
   }
 
-  private addPane(name: "a" | "b", choice: CamChoice, cam: QuantizedMap): CamPane {
-    const pane = new CamPane(name, this.image, choice, cam);
+  private addPane(name: "a" | "b", choice: CamChoice, cam: QuantizedMap, range: CamRange | null): CamPane {
+    const pane = new CamPane(name, this.image, choice, cam, range);
     this.panes.push(pane);
     this.panesBox.appendChild(pane.node);
     pane.node.addEventListener("click", () => this.activate(pane));
@@ -166,7 +166,7 @@ export class HeatmapOverlay {
       const buf = out.buffers[0];
       if (!buf) throw new Error("cam.compute reply came without its buffer");
       const r = out.result;
-      pane.setCam({ method: r.method, layer: r.layer, classIndex: r.classIndex, label: r.label || this.labelOf(r.classIndex) }, fromBuffer(r, buf, 0, "cam"));
+      pane.setCam({ method: r.method, layer: r.layer, classIndex: r.classIndex, label: r.label || this.labelOf(r.classIndex) }, fromBuffer(r, buf, 0, "cam"), rawRange(r));
       pane.draw(colormap(this.cmap), this.opacityValue());
       interaction.done();
       this.hint.hidden = true;
@@ -214,7 +214,8 @@ export class HeatmapOverlay {
       : otherClass
         ? { ...a.choice, classIndex: otherClass.classIndex, label: otherClass.label ?? "" }
         : { ...a.choice };
-    const b = this.addPane("b", a.choice, this.snapshotCam);
+    // Pane b starts as a copy of what pane a shows now (its CAM and scale), then changes.
+    const b = this.addPane("b", a.choice, a.cam, a.colourBar.rawRange);
     b.draw(colormap(this.cmap), this.opacityValue());
     this.node.dataset.compare = "true";
     this.activate(b);
@@ -240,15 +241,25 @@ export class HeatmapOverlay {
     this.hint.hidden = false;
   }
 
+  /** Saves the labelled figure of what is shown (see exportPng.ts) as a PNG download. */
   private async exportPng(): Promise<void> {
-    const canvases = this.panes.map((p) => p.canvas);
-    const out = canvases.length === 1 ? canvases[0] : composeSideBySide(canvases);
-    const parts = ["camlab", ...this.panes.flatMap((p) => [p.choice.method, String(p.choice.classIndex)])];
+    const lut = colormap(this.cmap);
+    const panels: FigurePanel[] = this.panes.map((p) => {
+      const pred = this.payload.predictions.find((q) => q.classIndex === p.choice.classIndex);
+      return { choice: p.choice, score: pred ? { probability: pred.probability, raw: pred.score } : null, canvas: p.canvas, lut, range: p.colourBar.rawRange };
+    });
     try {
-      const bytes = await downloadCanvas(out, pngFileName(parts));
+      const name = figureFileName(panels);
+      const bytes = await downloadCanvas(composeFigure(panels), name);
       this.node.dataset.lastExportBytes = String(bytes);
+      this.node.dataset.lastExportName = name;
     } catch (e) {
       this.showHint(`Export failed: ${e instanceof Error ? e.message : String(e)}`);
     }
   }
+}
+
+/** The raw range of a "cam.compute" reply (null from a kernel that did not send it). */
+function rawRange(r: { rawMin?: number; rawMax?: number }): CamRange | null {
+  return typeof r.rawMin === "number" && typeof r.rawMax === "number" ? { min: r.rawMin, max: r.rawMax } : null;
 }

@@ -3,7 +3,7 @@
 // layer's activations in place, fetched from the kernel session.
 import { type LayerInfo, type LayersPayload, pageSizeForBudget } from "../protocol";
 import { ActivationBrowser, tilesFromPage } from "../activations/ActivationBrowser";
-import { clear, h, keepKeys } from "../dom";
+import { appendBreakableName, clear, h, keepKeys } from "../dom";
 import type { InteractionMeter, LiveBinding } from "../live";
 import { consumersOf, filterLayers, formatCount, formatShape, healthBadges, type HealthBadge } from "./layerTree";
 
@@ -75,6 +75,15 @@ export class LayerBrowser {
       this.list.appendChild(li);
     }
     this.count.textContent = `${shown.length} of ${this.payload.layers.length}`;
+    this.updateTabStop();
+  }
+
+  /** One Tab stop for the whole list (a roving tabindex): the selected layer, else the first one;
+   *  the arrow keys move within the list from there. */
+  private updateTabStop(): void {
+    const items = [...this.list.querySelectorAll<HTMLLIElement>(".camlab-layer-item")];
+    const stop = items.find((i) => i.dataset.layer === this.selected) ?? items[0];
+    for (const i of items) i.tabIndex = i === stop ? 0 : -1;
   }
 
   private item(layer: LayerInfo): HTMLLIElement {
@@ -86,7 +95,7 @@ export class LayerBrowser {
       attrs: { role: "option", tabindex: "-1", "aria-selected": String(layer.name === this.selected) },
     });
     const head = h("div", { cls: "camlab-layer-head" }, [
-      h("span", { cls: "camlab-layer-name", text: layer.name }),
+      appendBreakableName(h("span", { cls: "camlab-layer-name", testid: "camlab-layer-name" }), layer.name),
       h("span", { cls: "camlab-layer-class", text: layer.className }),
     ]);
     if (badge) {
@@ -99,7 +108,12 @@ export class LayerBrowser {
     ]);
     if (layer.inbound.length) {
       const links = h("span", { cls: "camlab-layer-inbound" }, [h("span", { text: "← " })]);
-      for (const src of layer.inbound) links.appendChild(this.link(src));
+      // Out of the Tab order here (Tab would otherwise stop at every edge of every row): the
+      // selected layer's detail pane offers the same jumps to the keyboard.
+      for (const src of layer.inbound) {
+        const b = links.appendChild(this.link(src));
+        b.tabIndex = -1;
+      }
       facts.appendChild(links);
     }
     li.append(head, facts);
@@ -112,7 +126,7 @@ export class LayerBrowser {
 
   /** A button that jumps to another layer (navigating the graph along its edges). */
   private link(name: string): HTMLButtonElement {
-    const b = h("button", { cls: "camlab-layer-link", testid: "camlab-layer-link", text: name, data: { layer: name } });
+    const b = appendBreakableName(h("button", { cls: "camlab-layer-link", testid: "camlab-layer-link", data: { layer: name } }), name) as HTMLButtonElement;
     b.addEventListener("click", (e) => {
       e.stopPropagation();
       this.search.value = "";
@@ -130,6 +144,10 @@ export class LayerBrowser {
       e.preventDefault();
       const next = items[Math.min(items.length - 1, Math.max(0, at + (e.key === "ArrowDown" ? 1 : -1)))];
       void this.select(next.dataset.layer!);
+    } else if ((e.key === "Enter" || e.key === " ") && e.target instanceof HTMLLIElement && e.target.dataset.layer) {
+      // The focused layer (reached with Tab before any is selected) opens like a click.
+      e.preventDefault();
+      void this.select(e.target.dataset.layer);
     }
   }
 
@@ -148,6 +166,7 @@ export class LayerBrowser {
         li.scrollIntoView?.({ block: "nearest" });
       }
     }
+    this.updateTabStop();
     this.node.dataset.selectedLayer = name;
     const area = this.showDetail(layer);
     const shape = layer.outputShape;
@@ -199,7 +218,7 @@ export class LayerBrowser {
     }
     const outs = this.consumers.get(layer.name) ?? [];
     const facts = h("div", { cls: "camlab-layer-summary" }, [
-      h("div", { cls: "camlab-title", text: layer.name }),
+      appendBreakableName(h("div", { cls: "camlab-title" }), layer.name),
       h("div", { text: `${layer.className} · output ${formatShape(layer.outputShape)} · ${formatCount(layer.params)} params · ${layer.trainable ? "trainable" : "frozen"}` }),
     ]);
     const edges = h("div", { cls: "camlab-layer-edges" });

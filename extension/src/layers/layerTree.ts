@@ -1,5 +1,6 @@
 // The model's layers as a navigable graph: search, consumers of each layer, and health badges.
 import type { LayerGradientHealth, LayerInfo } from "../protocol";
+import { formatNumber } from "../format";
 
 /** Layers whose name contains `query` (case-insensitive); all layers for an empty query. */
 export function filterLayers(layers: readonly LayerInfo[], query: string): LayerInfo[] {
@@ -40,15 +41,6 @@ export function healthBadges(health: readonly LayerGradientHealth[] | undefined)
 
 export function formatShape(shape: readonly (number | null)[]): string {
   return `[${shape.map((d) => (d === null ? "?" : String(d))).join(", ")}]`;
-}
-
-export function formatNumber(x: number | null | undefined): string {
-  // JSON has no NaN/Infinity: a non-finite statistic arrives as null.
-  if (typeof x !== "number") return "not finite";
-  if (!Number.isFinite(x)) return String(x);
-  if (x === 0) return "0";
-  const a = Math.abs(x);
-  return a >= 1e5 || a < 1e-3 ? x.toExponential(2) : Number(x.toPrecision(4)).toString();
 }
 
 export function formatCount(n: number): string {

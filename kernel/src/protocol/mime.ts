@@ -110,12 +110,22 @@ export interface Prediction {
   probability: number;
 }
 
+/** The value range of a CAM before its scaling to [0, 1]: 0 on the colour bar is `min`, 1 is `max`. */
+export interface CamRange {
+  min: number;
+  max: number;
+}
+
+/** The heatmap overlay's snapshot: the image, one CAM, the top predictions and the selectors' choices. */
 export interface HeatmapPayload {
   version: number;
   session: SessionRef | null;
   image: RgbImage;
   /** The CAM at feature-map resolution, in [0,1]; the browser upsamples and colours it. */
   cam: QuantizedImage;
+  /** The CAM's smallest and largest value before it was scaled to [0, 1] (the colour bar's raw
+   *  scale); absent in outputs saved by an older camlab. */
+  camRange?: CamRange;
   method: string;
   layer: string;
   classIndex: number;

@@ -70,7 +70,9 @@ export interface OpResults {
     tiles: QuantHeader[];
   };
   "activations.channel": { layer: string; channel: number } & QuantHeader;
-  "cam.compute": { method: string; layer: string; classIndex: number; label: string } & QuantHeader;
+  /** The map is scaled to [0, 1] before quantisation; rawMin/rawMax are its values before that
+   *  scaling (after the method's ReLU), for the colour bar's raw scale. */
+  "cam.compute": { method: string; layer: string; classIndex: number; label: string; rawMin: number; rawMax: number } & QuantHeader;
   "predictions.topk": { predictions: Prediction[] };
   "layers.usable": {
     /** Layers a CAM can use for this input — spatial outputs [batch, h, w, c] with h*w > 1 that

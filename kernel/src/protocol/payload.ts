@@ -121,6 +121,10 @@ export function checkHeatmapPayload(x: unknown): Checked<HeatmapPayload> {
     int(img.height, "image.height", 1);
     str(img.data, "image.data");
     checkQuantized(p.cam, "cam");
+    if (p.camRange !== undefined) {
+      const r = obj(p.camRange, "camRange");
+      if (num(r.min, "camRange.min") > num(r.max, "camRange.max")) throw new Invalid(`camRange.min (${r.min}) must not exceed camRange.max (${r.max})`);
+    }
     str(p.method, "method");
     str(p.layer, "layer");
     int(p.classIndex, "classIndex");

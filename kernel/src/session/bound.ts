@@ -12,7 +12,7 @@ import { checkInputShape } from "../engine/inputContract";
 import { FeatureExtractor } from "../hooks/extractor";
 import { registerForwardHook, type HookHandle } from "../hooks/register";
 import { runModel } from "../hooks/run";
-import type { ChannelSummary, LayerInfo, Prediction } from "../protocol";
+import type { CamRange, ChannelSummary, LayerInfo, Prediction } from "../protocol";
 import { quantizeMap, type Quantized } from "./quantize";
 import { tensorBytes } from "./registry";
 
@@ -28,6 +28,11 @@ export interface BindOptions {
 /** Most CAM maps kept per bound input (each is feature-map sized: a few KB). */
 const CAM_CACHE_ENTRIES = 64;
 
+/** A CAM map scaled to [0, 1] and quantised, with its range before the scaling. */
+export interface CamQuantized extends Quantized {
+  raw: CamRange;
+}
+
 /** A model with its bound input, resident in the session: activations, CAMs and predictions computed on the backend on demand and cached for the widgets. */
 export class BoundModel {
   readonly modelName: string;
@@ -37,7 +42,7 @@ export class BoundModel {
   private readonly activations = new Map<string, tf.Tensor3D>();
   private readonly summaries = new Map<string, ChannelSummary[]>();
   private readonly camWeightCache = new Map<string, Float32Array | null>();
-  private readonly camCache = new Map<string, Quantized>();
+  private readonly camCache = new Map<string, CamQuantized>();
   private predictionCache: Prediction[] | null = null;
   private layerCache: LayerInfo[] | null = null;
   private released = false;
@@ -211,7 +216,7 @@ export class BoundModel {
    * here: the page upsamples, and it knows its class. Host-cached (a few KB each), so switching
    * back to a class costs no compute.
    */
-  async camMap(plan: CamPlan): Promise<Quantized> {
+  async camMap(plan: CamPlan): Promise<CamQuantized> {
     const classIndex = plan.options.target as number;
     const key = JSON.stringify([plan.method.name, plan.layers[0], classIndex]);
     const hit = this.camCache.get(key);
@@ -222,19 +227,18 @@ export class BoundModel {
     }
     const input = this.requireInput("a CAM");
     const result = await camLayers(this.model, input, plan);
-    let q: Quantized;
+    let q: CamQuantized;
     try {
-      const unit = tf.tidy(() => {
-        const raw = tf.squeeze(result.perLayer[0].raw, [0]) as tf.Tensor2D;
-        const lo = tf.min(raw);
-        const span = tf.sub(tf.max(raw), lo);
-        // A map that is zero everywhere stays zero (nothing in this layer supports the class).
-        return tf.div(tf.sub(raw, lo), tf.maximum(span, 1e-12)) as tf.Tensor2D;
-      });
+      const raw = tf.squeeze(result.perLayer[0].raw, [0]) as tf.Tensor2D;
       try {
-        q = await quantizeMap(unit);
+        // quantizeMap's bytes are (raw − min) / (max − min) · 255: the map scaled to [0, 1], which
+        // the header then says; the raw range (its offset and span, read anyway) goes with it for
+        // the colour bar. A map that is the same everywhere scales to zero (nothing stands out).
+        const quantized = await quantizeMap(raw);
+        const { offset, scale } = quantized.header;
+        q = { bytes: quantized.bytes, header: { ...quantized.header, offset: 0, scale: scale > 0 ? 1 : 0 }, raw: { min: offset, max: offset + scale } };
       } finally {
-        unit.dispose();
+        raw.dispose();
       }
     } finally {
       result.dispose();

@@ -102,7 +102,7 @@ const handlers: { [K in OpName]: Handler<K> } = {
     if (classes === 0) throw new BadRequest("cam.compute: the model's output is not [batch, classes], so there is no class to pick; compute this CAM in a cell with a target function");
     if (classIndex >= classes) throw new BadRequest(`cam.compute: class ${classIndex} does not exist; the model has ${classes} classes (0–${classes - 1})`);
     const q = await bound.camMap(plan);
-    return { result: { method: plan.method.name, layer, classIndex, label: bound.label(classIndex), ...q.header }, buffers: [q.bytes] };
+    return { result: { method: plan.method.name, layer, classIndex, label: bound.label(classIndex), rawMin: q.raw.min, rawMax: q.raw.max, ...q.header }, buffers: [q.bytes] };
   },
 
   async "predictions.topk"(bound, { k }) {

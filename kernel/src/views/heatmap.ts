@@ -84,6 +84,7 @@ export async function heatmapView(model: AnyModel, input: tf.Tensor, options: He
       session: ref,
       image: { width: rgb.width, height: rgb.height, data: encodeBase64(rgb.data) },
       cam: toSnapshot(q.header, q.bytes),
+      camRange: q.raw,
       method,
       layer,
       classIndex,

@@ -22,6 +22,13 @@ test("a well-formed heatmap payload passes, strings untouched", () => {
   assert.equal(r.ok && r.payload.predictions[0].label, "<b>cat</b>");
 });
 
+test("the CAM's raw range is optional (older outputs lack it) and kept when present", () => {
+  const r = checkHeatmapPayload({ ...heatmap(), camRange: { min: 0, max: 0.186 } });
+  assert.deepEqual(r.ok && r.payload.camRange, { min: 0, max: 0.186 });
+  const old = checkHeatmapPayload(heatmap());
+  assert.ok(old.ok && old.payload.camRange === undefined);
+});
+
 test("a version 1 heatmap payload (a notebook saved before) reads as the current shape", () => {
   const r = checkHeatmapPayload({ ...heatmap(), version: 1, predictions: [{ index: 3, label: "cat", probability: 0.9 }] });
   assert.ok(r.ok);
@@ -42,6 +49,8 @@ test("malformed payloads are refused with the field that is wrong", () => {
     [{ ...heatmap(), predictions: [{ classIndex: 1, label: 5, score: 1, probability: 1 }] }, /predictions\[0\].label must be a string/],
     [{ ...heatmap(), predictions: [{ index: 1, label: "a", probability: 1 }] }, /predictions\[0\].classIndex must be an integer/],
     [{ ...heatmap(), session: { handle: 7 } }, /session.handle must be a string/],
+    [{ ...heatmap(), camRange: { min: "0", max: 1 } }, /camRange.min must be a number/],
+    [{ ...heatmap(), camRange: { min: 2, max: 1 } }, /camRange.min \(2\) must not exceed camRange.max \(1\)/],
   ];
   for (const [x, re] of cases) {
     const r = checkHeatmapPayload(x);

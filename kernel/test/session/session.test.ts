@@ -179,6 +179,9 @@ describe("session operations", () => {
         const unit = hi - lo > 1e-12 ? (v - lo) / (hi - lo) : 0;
         assert.ok(Math.abs(got[j] - unit) <= 1 / 510 + 1e-5, `class ${cls} pixel ${j}: ${got[j]} vs ${unit}`);
       });
+      // The colour bar's raw scale: the reference map's own extremes, before the scaling.
+      assert.ok(Math.abs(result.rawMin - lo) <= 1e-5 * Math.max(1, Math.abs(lo)), `class ${cls} raw min ${result.rawMin} vs ${lo}`);
+      assert.ok(Math.abs(result.rawMax - hi) <= 1e-5 * Math.max(1, Math.abs(hi)), `class ${cls} raw max ${result.rawMax} vs ${hi}`);
     }
   });
 

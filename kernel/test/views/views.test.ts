@@ -53,6 +53,7 @@ describe("views", () => {
     const A = ((await a.array()) as ref.Img[])[0], G = ((await g.array()) as ref.Img[])[0];
     a.dispose();
     g.dispose();
+    const rawMap = ref.relu2d(ref.weightedMap(A, ref.gradCamWeights(G))).flat();
     const want = ref.scaleUnit(ref.relu2d(ref.weightedMap(A, ref.gradCamWeights(G)))).flat();
 
     const view = await heatmapView(model, x, { layer: "conv3", classIndex: cls, labels: ["a", "b", "<b>c</b>", "d"] });
@@ -63,6 +64,9 @@ describe("views", () => {
     assert.equal(p.layer, "conv3");
     assert.deepEqual([p.cam.height, p.cam.width], [4, 4]);
     values(p.cam).forEach((v, i) => assert.ok(Math.abs(v - want[i]) <= 1 / 510 + 1e-4, `pixel ${i}: ${v} vs ${want[i]}`));
+    // The colour bar's raw scale: the reference map's extremes before the scaling to [0, 1].
+    const [lo, hi] = [Math.min(...rawMap), Math.max(...rawMap)];
+    assert.ok(p.camRange && Math.abs(p.camRange.min - lo) <= 1e-5 * Math.max(1, lo) && Math.abs(p.camRange.max - hi) <= 1e-5 * Math.max(1, hi), `camRange ${JSON.stringify(p.camRange)} vs [${lo}, ${hi}]`);
     assert.deepEqual(p.predictions.map((q) => q.label).includes("<b>c</b>"), true, "labels travel as data, unescaped");
     assert.ok(p.methods.includes("scorecam") && p.layers.includes("conv3"));
     // The snapshot's layer menu is the live one (layers.usable): spatial maps the input runs through.
