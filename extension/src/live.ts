@@ -24,6 +24,8 @@ export class StatusNote {
 }
 
 const UNAVAILABLE = "Live data unavailable";
+/** session.info tries after a timeout (15 s each): a kernel busy for up to ~5 min is waited for. */
+const BUSY_RETRIES = 20;
 
 export class LiveBinding {
   private client: SessionClient | null = null;
@@ -31,6 +33,7 @@ export class LiveBinding {
   private readonly listeners: Array<(s: LiveState) => void> = [];
   /** Stops hearing the client's events (evictions, a restarted kernel). */
   private unlisten: (() => void) | null = null;
+  private disposed = false;
   private liveText = "";
 
   constructor(
@@ -77,7 +80,15 @@ export class LiveBinding {
       this.setState("unavailable", `${UNAVAILABLE}: no kernel is running for this notebook — showing the saved snapshot. Run the cell again for live views.`);
       return;
     }
-    const verdict = await client.verify(this.ref);
+    let verdict = await client.verify(this.ref);
+    // A timeout is most often a busy kernel: session.info waits behind the cells queued after this
+    // one (a notebook run top to bottom). Ask again while the widget exists, rather than give up
+    // on a display whose data is there.
+    for (let attempt = 1; !verdict.live && verdict.code === "timeout" && !this.disposed && attempt <= BUSY_RETRIES; attempt++) {
+      this.setState("checking", `Showing the saved snapshot; the kernel is busy — live data once it answers (asked ${attempt + 1} times)…`);
+      verdict = await client.verify(this.ref);
+    }
+    if (this.disposed) return;
     if (verdict.live) {
       this.client = client;
       const where = verdict.info.device ? `${verdict.info.backend}, ${verdict.info.device}` : verdict.info.backend;
@@ -109,6 +120,7 @@ export class LiveBinding {
 
   /** Stops listening to the kernel (the widget is gone). */
   dispose(): void {
+    this.disposed = true;
     this.unlisten?.();
     this.unlisten = null;
     this.client = null;
