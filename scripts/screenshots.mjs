@@ -1,23 +1,22 @@
 #!/usr/bin/env node
 // Takes the README's pictures from the real app: JupyterLab + the camlab extension in Chromium,
-// a camlab kernel running MobileNetV2 on the shipped photo. Writes docs/tour-*.png.
+// running the README tour's code block in a camlab kernel (MobileNetV2 on the shipped photo).
+// Writes docs/tour-*.png.
 //
 //   node scripts/screenshots.mjs
+import { readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { notebook, openLab, openNotebook, runAllCells, startLab, waitInPage } from "../test/browser/harness.mjs";
 
-const docs = path.join(path.dirname(fileURLToPath(import.meta.url)), "..", "docs");
-const CELLS = [
-  `import * as camlab from "camlab";
-const net = await camlab.loadMobileNetV2();
-const img = await camlab.loadImage(camlab.assetPath("chelsea.png"), { size: [224, 224] });
-const x = net.preprocess(img);`,
-  // MobileNetV2's neutral classes: 0 Drawing, 2 Neutral photo.
-  `await camlab.showHeatmap(net.model, x, { labels: net.labels, image: img, classes: [0, 2] })`,
-  `await camlab.showActivations(net.model, x, "block_13_expand_relu")`,
-  `await camlab.showLayers(net.model, x, { labels: net.labels })`,
-];
+const root = path.join(path.dirname(fileURLToPath(import.meta.url)), "..");
+const docs = path.join(root, "docs");
+// The README's tour code block, as is: the pictures show exactly what that code shows.
+const readme = readFileSync(path.join(root, "README.md"), "utf8");
+const tour = readme.slice(readme.indexOf("## A short tour"));
+const block = /```ts\n([\s\S]*?)```/.exec(tour);
+if (!block) throw new Error("screenshots: no ```ts block under '## A short tour' in README.md");
+const CELLS = [block[1].trim()];
 
 const lab = await startLab({ label: "screenshots", notebooks: { "tour.ipynb": notebook(CELLS) } });
 try {
@@ -28,7 +27,6 @@ try {
   await runAllCells(page, { timeoutMs: 600_000 });
   await waitInPage(page, () => [...document.querySelectorAll(".camlab-widget")].filter((w) => w.dataset.state === "live").length >= 3, undefined, { timeoutMs: 120_000 });
   const heat = page.locator('[data-testid="camlab-heatmap"]').first();
-  await heat.locator('input[type="checkbox"]').first().check().catch(() => {}); // side-by-side comparison, when offered
   await page.waitForTimeout(1500);
   await heat.screenshot({ path: path.join(docs, "tour-heatmap.png") });
   const acts = page.locator('[data-testid="camlab-activations"]').first();
