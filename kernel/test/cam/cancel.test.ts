@@ -8,18 +8,8 @@ import { Cancelled, ensureBackend, runWork, type Progress } from "../../src/engi
 import { activeHookCount } from "../../src/hooks";
 import { cam } from "../../src/cam";
 import { deletionCurve } from "../../src/metrics";
-import { randomImages, smallSequential } from "../engine/fixtures";
+import { countRuns, randomImages, smallSequential } from "../engine/fixtures";
 
-/** Counts model runs (each batch of masked inputs or ablated maps is one). */
-function countRuns(model: tf.LayersModel): { runs: number; restore(): void } {
-  const original = model.apply.bind(model);
-  const counter = { runs: 0, restore: () => void (model.apply = original) };
-  model.apply = ((...a: Parameters<tf.LayersModel["apply"]>) => {
-    counter.runs++;
-    return original(...a);
-  }) as tf.LayersModel["apply"];
-  return counter;
-}
 
 describe("cancellable, progress-reporting CAM work", () => {
   before(async () => {

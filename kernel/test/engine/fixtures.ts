@@ -91,3 +91,14 @@ export class PoisonGradient extends tf.layers.Layer {
     return f(x) as tf.Tensor;
   }
 }
+
+/** Counts the model's runs (each `apply`): a refused input makes none; a cancelled Score-CAM stops within one. */
+export function countRuns(model: tf.LayersModel): { runs: number; restore(): void } {
+  const original = model.apply.bind(model);
+  const counter = { runs: 0, restore: () => void (model.apply = original) };
+  model.apply = ((...a: Parameters<tf.LayersModel["apply"]>) => {
+    counter.runs++;
+    return original(...a);
+  }) as tf.LayersModel["apply"];
+  return counter;
+}

@@ -10,18 +10,8 @@ import { deletionCurve, confidenceChange } from "../../src/metrics";
 import { loadMobileNetV2, type PretrainedModel } from "../../src/models";
 import { activationsView, heatmapView, layersView } from "../../src/views";
 import { currentSession } from "../../src/session";
-import { smallSequential } from "./fixtures";
+import { countRuns, smallSequential } from "./fixtures";
 
-/** Counts the model's runs: none may happen for a refused input. */
-function countRuns(model: tf.LayersModel): { runs: number; restore(): void } {
-  const original = model.apply.bind(model);
-  const counter = { runs: 0, restore: () => void (model.apply = original) };
-  model.apply = ((...a: Parameters<tf.LayersModel["apply"]>) => {
-    counter.runs++;
-    return original(...a);
-  }) as tf.LayersModel["apply"];
-  return counter;
-}
 
 /** A tensor-shaped stand-in for shapes too big to allocate: the shape check reads only shape/dtype. */
 function fakeTensor(shape: number[], dtype: tf.DataType = "float32"): tf.Tensor {
