@@ -114,7 +114,10 @@ function permuteWeights(layer: Layer, seed: number): void {
     const size = shape.reduce((a, b) => a * b, 1);
     const order = shuffleInPlace(Array.from({ length: size }, (_, i) => i), rng);
     tf.tidy(() => {
-      v.write(tf.reshape(tf.gather(tf.reshape(v.read(), [size]), tf.tensor1d(order, "int32")), shape));
+      const permuted = tf.reshape(tf.gather(tf.reshape(v.read(), [size]), tf.tensor1d(order, "int32")), shape);
+      // A fresh buffer (+ 0; tf.clone and reshape keep the buffer): wasm's fused matmul/conv read
+      // a bias's rank from the shape recorded with its buffer, and gather's is recorded 4-D.
+      v.write(tf.add(permuted, 0));
     });
   }
 }
