@@ -10,12 +10,12 @@ export function checkMaps(fn: string, maps: unknown, what = "maps"): asserts map
   if (maps.rank !== 3) throw new Error(`camlab.${fn}: ${what} must be [batch, height, width] (one map per image; an attribution [batch, h, w, c] has its per-pixel .map), got shape ${shapeText(maps)}`);
 }
 
-/** Masks [batch, h, w] (or [batch, h, w, 1]) matching the maps; returned as [batch, h, w] float 0/1 (> 0 is inside). */
-export function checkMasks(fn: string, maps: tf.Tensor3D, masks: unknown): void {
+/** Masks must be [batch, h, w] (or [batch, h, w, 1]) matching the maps. */
+export function checkMasks(fn: string, maps: tf.Tensor3D, masks: unknown, what = "maps"): void {
   if (!(masks instanceof tf.Tensor)) throw new TypeError(`camlab.${fn}: masks must be a tf.Tensor [${maps.shape.join(", ")}] (1 on the object, 0 elsewhere), got ${masks === null ? "null" : typeof masks}`);
   const m3: number[] = masks.rank === 4 && masks.shape[3] === 1 ? masks.shape.slice(0, 3) : masks.shape;
   if (m3.length !== 3 || m3.some((d, i) => d !== maps.shape[i])) {
-    throw new Error(`camlab.${fn}: masks must match the maps' shape [${maps.shape.join(", ")}] (or [${maps.shape.join(", ")}, 1]), got ${shapeText(masks)}`);
+    throw new Error(`camlab.${fn}: masks must match the ${what}' shape [${maps.shape.join(", ")}] (or [${maps.shape.join(", ")}, 1]), got ${shapeText(masks)}`);
   }
 }
 

@@ -11,23 +11,7 @@ import { buildShapesClassifier } from "../../src/models";
 import { makeShapes } from "../../src/data";
 import { labelRandomization, mapSimilarity, parameterRandomization } from "../../src/metrics";
 import { randomImages, smallSequential } from "../engine/fixtures";
-
-/** Every weight of the model as bytes, by layer name. */
-export async function weightBytes(model: tf.LayersModel): Promise<Map<string, Uint8Array[]>> {
-  const out = new Map<string, Uint8Array[]>();
-  for (const layer of model.layers) out.set(layer.name, await Promise.all(layer.getWeights().map(async (w) => new Uint8Array((await w.data()).slice().buffer))));
-  return out;
-}
-
-export function sameBytes(a: Map<string, Uint8Array[]>, b: Map<string, Uint8Array[]>): boolean {
-  if (a.size !== b.size) return false;
-  for (const [k, list] of a) {
-    const other = b.get(k);
-    if (!other || other.length !== list.length) return false;
-    for (let i = 0; i < list.length; i++) if (Buffer.compare(Buffer.from(list[i]), Buffer.from(other[i])) !== 0) return false;
-  }
-  return true;
-}
+import { sameBytes, weightBytes } from "./weights";
 
 /** Names of the layers of `copy` whose trainable weights differ from `original`'s. */
 async function changedLayers(copy: tf.LayersModel, original: Map<string, Uint8Array[]>): Promise<string[]> {
