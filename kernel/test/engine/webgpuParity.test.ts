@@ -204,7 +204,8 @@ describe("webgpu agrees with wasm", () => {
       masks: tf.tidy(() => tf.cast(tf.greater(tf.randomUniform([2, 20, 20], 0, 1, "float32", 41), 0.6), "float32")),
     });
     await compareBackends(t, make, async ({ model, x, heat, other, masks }) => {
-      const r = await road(model, x, heat, { percentiles: [10, 50, 90], tolerance: 1e-5 });
+      // A tight solve: the two backends sum in different orders, and a loose solve leaves them apart.
+      const r = await road(model, x, heat, { percentiles: [10, 50, 90], tolerance: 1e-6 });
       const loc = await relevanceAccuracy(heat, masks);
       const sim = await mapSimilarity(heat, other);
       return {
