@@ -42,7 +42,7 @@ const CHECK_EVERY = 8;
 export function checkImputationOptions(fn: string, o: ImputationOptions): void {
   if (o.noise !== undefined && !(typeof o.noise === "number" && o.noise >= 0 && Number.isFinite(o.noise))) throw new RangeError(`camlab.${fn}: noise must be a finite σ ≥ 0 (ROAD uses 0.01), got ${o.noise}`);
   if (o.seed !== undefined && !Number.isInteger(o.seed)) throw new TypeError(`camlab.${fn}: seed must be an integer, got ${o.seed}`);
-  if (o.tolerance !== undefined && !(o.tolerance > 0 && o.tolerance < 1)) throw new RangeError(`camlab.${fn}: tolerance must be in (0, 1) (a relative residual, e.g. 1e-5), got ${o.tolerance}`);
+  if (o.tolerance !== undefined && !(o.tolerance > 0 && o.tolerance < 1)) throw new RangeError(`camlab.${fn}: tolerance must be in (0, 1) (a relative residual, e.g. 1e-4), got ${o.tolerance}`);
   if (o.maxIterations !== undefined && !(Number.isInteger(o.maxIterations) && o.maxIterations >= 1)) throw new RangeError(`camlab.${fn}: maxIterations must be a positive integer, got ${o.maxIterations}`);
 }
 
@@ -121,6 +121,7 @@ async function conjugateGradients(images: tf.Tensor4D, u: tf.Tensor4D, x0: tf.Te
     return { kernel, s, bNorm: tf.sqrt(tf.sum(tf.square(b), [1, 2], true)), x: tf.keep(x), r, p: z, rz: tf.sum(tf.mul(r, z), [1, 2], true) };
   });
   const kernel = state.kernel as tf.Tensor4D;
+  let handed: tf.Tensor4D | null = null; // the solution goes to the caller; the rest is freed here
   let iterations = 0;
   let residual = 0;
   try {
@@ -151,11 +152,10 @@ async function conjugateGradients(images: tf.Tensor4D, u: tf.Tensor4D, x0: tf.Te
         }
       }
     }
-    const x = state.x as tf.Tensor4D;
-    state.x = tf.zeros([0]); // handed to the caller; the placeholder is freed below
-    return { x, iterations, residual };
+    handed = state.x as tf.Tensor4D;
+    return { x: handed, iterations, residual };
   } finally {
-    for (const t of Object.values(state)) t.dispose();
+    for (const t of Object.values(state)) if (t !== handed) t.dispose();
   }
 }
 
