@@ -8,6 +8,7 @@ import { guardBackend } from "../engine/backend";
 import { checkModelArg, checkModelInput } from "../engine/inputContract";
 import { checkpoint } from "../engine/work";
 import type { AnyModel } from "../engine/model";
+import { pixelRanks } from "./maps";
 import { checkInputs, checkScoreOptions, classProbability, targetClasses, type ScoreOptions } from "./scoring";
 
 /** What removed pixels become: zeros, a blurred copy, the image mean, or a constant. */
@@ -88,9 +89,8 @@ async function curveOnBackend(kind: "deletion" | "insertion", fn: string, model:
       for (let i = 0; i < b; i++) {
         rows.push(tf.tidy(() => {
           // Rank of every pixel by decreasing saliency (0 = most salient).
-          const order = tf.topk(tf.reshape(tf.slice(heatmaps, [i, 0, 0], [1, -1, -1]), [hw]), hw).indices;
-          const ranks = tf.scatterND(tf.reshape(order, [hw, 1]), tf.range(0, hw, 1, "int32"), [hw]);
-          const chosen = tf.reshape(tf.cast(tf.less(tf.reshape(ranks, [1, hw]), thresholds), "float32"), [steps + 1, h, w, 1]);
+          const ranks = pixelRanks(tf.slice(heatmaps, [i, 0, 0], [1, -1, -1]) as tf.Tensor3D);
+          const chosen = tf.reshape(tf.cast(tf.less(ranks, thresholds), "float32"), [steps + 1, h, w, 1]);
           const xi = tf.slice(x, [i, 0, 0, 0], [1, -1, -1, -1]);
           const bi = tf.slice(base, [i, 0, 0, 0], [1, -1, -1, -1]);
           const [from, to] = kind === "deletion" ? [xi, bi] : [bi, xi];

@@ -2,6 +2,7 @@
 // a hit when the heatmap's maximum lies on the object, within a tolerance (the paper uses 15 px
 // at 224×224). Computed on the backend; one small read.
 import * as tf from "@tensorflow/tfjs";
+import { binaryMasks, checkMaps, checkMasks } from "./maps";
 
 /** Options of `pointingGame()`. */
 export interface PointingGameOptions {
@@ -29,14 +30,11 @@ function diskFilter(radius: number, channels = 1): tf.Tensor4D {
 export async function pointingGame(heatmaps: tf.Tensor, masks: tf.Tensor, options: PointingGameOptions = {}): Promise<PointingGameResult> {
   const tol = options.tolerance ?? 0;
   if (!(tol >= 0)) throw new Error(`camlab.pointingGame: tolerance must be ≥ 0 pixels, got ${tol}`);
-  if (heatmaps.rank !== 3) throw new Error(`camlab.pointingGame: heatmaps must be [batch, height, width], got shape [${heatmaps.shape.join(", ")}]`);
-  const m3 = masks.rank === 4 && masks.shape[3] === 1 ? masks.shape.slice(0, 3) : masks.shape;
-  if (m3.length !== 3 || m3.some((d, i) => d !== heatmaps.shape[i])) {
-    throw new Error(`camlab.pointingGame: masks must match the heatmaps' shape [${heatmaps.shape.join(", ")}], got [${masks.shape.join(", ")}]`);
-  }
+  checkMaps("pointingGame", heatmaps, "heatmaps");
+  checkMasks("pointingGame", heatmaps, masks, "heatmaps");
   const [b, h, w] = heatmaps.shape;
   const packed = tf.tidy(() => {
-    let mask = tf.cast(tf.greater(tf.reshape(masks, [b, h, w, 1]), 0), "float32") as tf.Tensor4D;
+    let mask = tf.reshape(binaryMasks(masks, [b, h, w]), [b, h, w, 1]) as tf.Tensor4D;
     if (tol >= 1) mask = tf.cast(tf.greater(tf.conv2d(mask, diskFilter(tol), 1, "same"), 0.5), "float32") as tf.Tensor4D;
     const peak = tf.argMax(tf.reshape(heatmaps, [b, h * w]), -1);
     const onMask = tf.sum(tf.mul(tf.oneHot(peak, h * w), tf.reshape(mask, [b, h * w])), -1);

@@ -1,10 +1,11 @@
 #!/usr/bin/env node
-// Times the CAM methods and input attributions added for issue 14 on the real MobileNetV2
+// Times the CAM methods, input attributions and evaluation metrics added for issue 14 on the real MobileNetV2
 // (nsfwjs's Keras model, 224×224, chelsea.png, batch 1) on the backend camlab picks (or
-// CAMLAB_BACKEND). Median of --runs (default 3) after one warm-up; RISE and Integrated Gradients
-// once (they are hundreds of model runs). Needs the kernel built.
+// CAMLAB_BACKEND). Median of --runs (default 3) after one warm-up; RISE, Integrated Gradients,
+// ROAD and the randomisation check once (they are hundreds of model runs or solver iterations).
+// Needs the kernel built.
 //
-//   node kernel/test/cam/bench-methods.mjs [--runs 3] [--only rise,ig]
+//   node kernel/test/cam/bench-methods.mjs [--runs 3] [--only rise,ig,road,randomization]
 import { createRequire } from "node:module";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -20,15 +21,16 @@ const RUNS = Number(opt("runs", 3));
 const only = opt("only", null)?.split(",");
 
 async function time(label, runs, f) {
-  await (await f()).dispose(); // warm-up
+  (await f()).dispose?.(); // warm-up
   const ms = [];
   for (let i = 0; i < runs; i++) {
     const t0 = performance.now();
     const r = await f();
+    // Tensors are read so the time includes the work; the metrics return numbers already read.
     if (r.heatmap) await r.heatmap.data();
-    else await r.map.data();
+    else if (r.map) await r.map.data();
     ms.push(performance.now() - t0);
-    r.dispose();
+    r.dispose?.();
   }
   ms.sort((a, b) => a - b);
   return ms[Math.floor(ms.length / 2)];
@@ -40,6 +42,9 @@ const image = await camlab.loadImage(camlab.assetPath("chelsea.png"));
 const x = net.preprocess(image);
 const n0 = tf.memory().numTensors;
 console.log(`backend ${info.backend ?? info.name ?? tf.getBackend()}${info.device ? ` (${info.device})` : ""}; ${os.cpus().length} × ${os.cpus()[0]?.model ?? "cpu"}; Node ${process.version}; median of ${RUNS} after a warm-up (RISE, IG, SmoothGrad: 1 run)`);
+// The map the evaluation rows judge: Grad-CAM at out_relu, computed once.
+const gradcam = await camlab.cam(net.model, x, { layer: "out_relu" });
+const trainable = net.model.layers.filter((l) => l.trainableWeights.length > 0).length;
 const cases = [
   ["gradcam (for scale)", "gradcam", RUNS, () => camlab.cam(net.model, x, { layer: "out_relu" })],
   ["eigengradcam", "eigengradcam", RUNS, () => camlab.cam(net.model, x, { method: "eigengradcam", layer: "out_relu" })],
@@ -53,6 +58,9 @@ const cases = [
   ["gradientxinput", "gradientxinput", RUNS, () => camlab.attribute(net.model, x, { method: "gradientxinput" })],
   ["integratedgradients (64 steps, batch 8)", "ig", 1, () => camlab.attribute(net.model, x, { method: "integratedgradients", steps: 64 })],
   ["smoothgrad(saliency) (16 samples)", "smoothgrad", 1, () => camlab.attribute(net.model, x, { method: "saliency", smooth: { samples: 16 } })],
+  ["road (9 percentiles × MoRF/LeRF, Grad-CAM map)", "road", 1, () => camlab.road(net.model, x, gradcam.heatmap)],
+  [`parameterRandomization (cascading, ${trainable} layers, Grad-CAM)`, "randomization", 1, () => camlab.parameterRandomization(net.model, x, { explain: { cam: { layer: "out_relu" } } })],
+  ["parameterRandomization (top 5 layers, Grad-CAM)", "randomization5", 1, () => camlab.parameterRandomization(net.model, x, { explain: { cam: { layer: "out_relu" } }, layers: net.model.layers.filter((l) => l.trainableWeights.length > 0).slice(-5).reverse().map((l) => l.name) })],
 ];
 for (const [label, key, runs, f] of cases) {
   if (only && !only.includes(key)) continue;
@@ -63,6 +71,7 @@ for (const [label, key, runs, f] of cases) {
     console.log(`${label.padEnd(44)} failed: ${String(e.message).split("\n")[0]}`);
   }
 }
+gradcam.dispose();
 if (tf.memory().numTensors !== n0) console.log(`(tensor count changed by ${tf.memory().numTensors - n0})`);
 x.dispose();
 image.dispose();

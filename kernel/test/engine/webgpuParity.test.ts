@@ -10,7 +10,7 @@ import * as tf from "@tensorflow/tfjs";
 import { backendInfo, findLayer, useBackend, type AnyModel, type BackendInfo } from "../../src/engine";
 import { activeHookCount, FeatureExtractor, gradientHealth, registerBackwardHook } from "../../src/hooks";
 import { cam, CAM_METHODS, guidedBackprop, guidedGradCam, type CamMethodName } from "../../src/cam";
-import { confidenceChange, deletionCurve, insertionCurve, pointingGame } from "../../src/metrics";
+import { complexity, confidenceChange, deletionCurve, insertionCurve, mapSimilarity, pointingGame, relevanceAccuracy, road, sparseness } from "../../src/metrics";
 import { pick, randomImages, relErr, smallNested, smallResidual, smallSequential } from "./fixtures";
 
 const TOLERANCE = 1e-3;
@@ -189,6 +189,38 @@ describe("webgpu agrees with wasm", () => {
       };
     }, (m) => {
       tf.dispose([m.x, m.heat, m.masks]);
+      m.model.dispose();
+    });
+  });
+
+  it("ROAD (noisy linear imputation from a coarse level), relevance accuracy, sparseness, complexity, map similarity", async (t) => {
+    if (!needsWebgpu(t)) return;
+    const make = () => ({
+      // 20 px: the imputation solves a coarse 10 px level first, then the full one.
+      model: smallResidual(3, 20),
+      x: randomImages(2, 20, 29),
+      heat: tf.randomUniform([2, 20, 20], 0, 1, "float32", 31) as tf.Tensor3D,
+      other: tf.randomUniform([2, 20, 20], -1, 1, "float32", 37) as tf.Tensor3D,
+      masks: tf.tidy(() => tf.cast(tf.greater(tf.randomUniform([2, 20, 20], 0, 1, "float32", 41), 0.6), "float32")),
+    });
+    await compareBackends(t, make, async ({ model, x, heat, other, masks }) => {
+      // A tight solve: the two backends sum in different orders, and a loose solve leaves them apart.
+      const r = await road(model, x, heat, { percentiles: [10, 50, 90], tolerance: 1e-6 });
+      const loc = await relevanceAccuracy(heat, masks);
+      const sim = await mapSimilarity(heat, other);
+      return {
+        "road.morf": r.morf.curves.flat(),
+        "road.lerf": r.lerf.curves.flat(),
+        "relevance.mass": loc.mass,
+        "relevance.rank": loc.rank,
+        sparseness: (await sparseness(other)).scores,
+        complexity: (await complexity(other)).scores,
+        "similarity.spearman": sim.spearman,
+        "similarity.spearmanAbs": sim.spearmanAbs,
+        "similarity.ssim": sim.ssim,
+      };
+    }, (m) => {
+      tf.dispose([m.x, m.heat, m.other, m.masks]);
       m.model.dispose();
     });
   });
