@@ -3,3 +3,5 @@ export { loadMobileNetV2, loadMobileNetV2Graph, MOBILENET_V2_LABELS, MOBILENET_V
 export type { PretrainedModel, LoadMobileNetV2Options } from "./mobilenet";
 export { buildMnistCnn, buildShapesClassifier, trainClassifier, accuracy } from "./teaching";
 export type { TrainOptions, TrainHistory } from "./teaching";
+export { buildTinyVit } from "./tinyVit";
+export type { TinyVitOptions } from "./tinyVit";
