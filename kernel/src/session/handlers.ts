@@ -8,6 +8,7 @@ import { findLayer } from "../engine/model";
 import { CAM_METHODS } from "../cam/registry";
 import { sortChannelRows, type OpArgs, type OpName, type OpResults } from "../protocol";
 import type { BoundModel } from "./bound";
+import { confusionHandlers } from "./confusionHandlers";
 import { quantizeChannels, quantizeMap } from "./quantize";
 import { BadRequest } from "./validate";
 
@@ -114,6 +115,8 @@ const handlers: { [K in OpName]: Handler<K> } = {
     const { camLayers, activationLayers } = bound.usable();
     return { result: { camLayers: [...camLayers], activationLayers: [...activationLayers] }, buffers: [] };
   },
+
+  ...confusionHandlers,
 };
 
 /** Runs one validated operation against a bound model. */
