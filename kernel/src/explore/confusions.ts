@@ -72,6 +72,8 @@ export interface Confusions {
   margin: Float32Array;
   /** The shape of one input (without the batch axis). */
   inputShape: number[];
+  /** Which inputs the sweep was asked to keep ("mistakes", "all" or "none"). */
+  keep: "mistakes" | "all" | "none";
   /** Per example: its row in the kept inputs, or −1 when its input was not kept. */
   kept: Int32Array;
   /** Bytes of kept inputs (host memory). */
@@ -248,6 +250,7 @@ export async function sweep(model: AnyModel, data: ConfusionData, options: Confu
     pPredicted: pPred.done(),
     margin: margin.done(),
     inputShape,
+    keep,
     kept: kept.done(),
     keptRows,
     keptBytes,
@@ -263,6 +266,7 @@ interface SweepColumns {
   pPredicted: Float32Array;
   margin: Float32Array;
   inputShape: number[];
+  keep: "mistakes" | "all" | "none";
   kept: Int32Array;
   keptRows: Float32Array[];
   keptBytes: number;
@@ -304,6 +308,7 @@ function summarise(c: SweepColumns): Confusions {
     pPredicted: c.pPredicted,
     margin: c.margin,
     inputShape: shape,
+    keep: c.keep,
     kept: c.kept,
     keptBytes: c.keptBytes,
     cell(truth: number, predicted: number): number[] {

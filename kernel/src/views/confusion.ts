@@ -148,7 +148,7 @@ export async function confusionView(model: AnyModel, data: ConfusionData | Confu
     precision: c.precision,
     recall: c.recall,
     top: c.topConfusions(top),
-    kept: options.keep ?? "mistakes",
+    kept: c.keep,
     method,
     layer,
     methods: Object.keys(CAM_METHODS),

@@ -124,6 +124,7 @@ describe("confusions(): the sweep beneath the dataset explorer", () => {
       else assert.equal(c.input(i), null);
     }
     assert.equal(c.keptBytes, mistakes.length * 3 * 4);
+    assert.equal(c.keep, "mistakes");
     const t = c.inputTensor(11)!;
     assert.deepEqual(t.shape, [1, 1, 1, 3]);
     assert.deepEqual([...(await t.data())], ROWS[11]);
@@ -214,6 +215,7 @@ describe("confusions(): the sweep beneath the dataset explorer", () => {
     }
     const none = await confusions(model, again(), { keep: "none" });
     assert.equal(none.keptBytes, 0);
+    assert.equal(none.keep, "none");
     assert.ok([...none.kept].every((k) => k === -1));
     // A byte cap keeps the first mistakes that fit and counts the rest all the same.
     const capped = await confusions(model, data(), { keepBytes: 2 * 12 });
