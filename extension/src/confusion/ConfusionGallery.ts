@@ -61,7 +61,7 @@ export class ConfusionGallery {
         paintRgb(canvas, thumb.width, thumb.height, thumbs.subarray(j * per, (j + 1) * per));
         j++;
       }
-      const caption = `#${item.index} · p(${this.labels[truth]}) ${item.pTrue.toFixed(3)} · p(${this.labels[predicted]}) ${item.pPredicted.toFixed(3)}${mistake ? "" : ""} · margin ${item.margin.toFixed(3)}`;
+      const caption = `#${item.index} · p(${this.labels[truth]}) ${item.pTrue.toFixed(3)} · p(${this.labels[predicted]}) ${item.pPredicted.toFixed(3)} · margin ${item.margin.toFixed(3)}`;
       const button = h("button", {
         cls: "camlab-confusion-thumb",
         testid: "camlab-confusion-thumb",

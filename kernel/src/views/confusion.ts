@@ -135,8 +135,16 @@ export async function confusionView(model: AnyModel, data: ConfusionData | Confu
   });
   const session = currentSession();
   const handle = session.registry.add(bound, bound.bytes, () => bound.release());
-  const top = options.top ?? 5;
-  const layers = spatialLayerNames(model);
+  try {
+    return buildView(c, handle, { modelName, method, layer, pageSize, top: options.top ?? 5, layers: spatialLayerNames(model) });
+  } catch (e) {
+    session.evict(handle); // a failed display leaves nothing resident
+    throw e;
+  }
+}
+
+function buildView(c: Confusions, handle: string, o: { modelName: string; method: string; layer: string; pageSize: number; top: number; layers: string[] }): ConfusionView {
+  const { modelName, method, layer, pageSize, top, layers } = o;
   const payload: ConfusionPayload = {
     version: PAYLOAD_VERSION,
     session: sessionRef(handle),
