@@ -10,13 +10,17 @@
 //     the kernel), click on a matrix cell → its gallery drawn, click on a thumbnail → the CAM pair drawn
 // Goals (issue 4): under 150 ms and 64 KB per activation page, under 50 ms and 8 KB per class switch.
 //
-//   node scripts/bench-browser.mjs [--repeats 7]
+//   node scripts/bench-browser.mjs [--repeats 7] [--confusion-only]
 //
 // Needs the kernel and the extension built and the Python side of Jupyter (npm test sets all up).
 import { openLab, openNotebook, runAllCells, startLab, waitInPage, notebook } from "../test/browser/harness.mjs";
 
 const args = process.argv.slice(2);
 const REPEATS = Number(args[args.indexOf("--repeats") + 1] || 7) || 7;
+const CONFUSION_ONLY = args.includes("--confusion-only");
+// startLab points process.env.TMPDIR into its run folder, which stop() removes: the second lab
+// of this script must start from the original temp folder.
+const ORIGINAL_TMPDIR = process.env.TMPDIR;
 
 const CELLS = [
   `import * as camlab from "camlab";
@@ -76,8 +80,8 @@ function report(name, runs, goal) {
   console.log(`${name.padEnd(44)} ${ms.toFixed(1).padStart(8)} ms ${kb.toFixed(2).padStart(8)} KB  [n=${runs.length}, ms: ${runs.map((r) => r.ms.toFixed(0)).join(" ")}]${verdict}`);
 }
 
-const lab = await startLab({ label: "bench", notebooks: { "bench.ipynb": notebook(CELLS) } });
-try {
+const lab = CONFUSION_ONLY ? null : await startLab({ label: "bench", notebooks: { "bench.ipynb": notebook(CELLS) } });
+if (lab) try {
   const { page } = await lab.newPage();
   await openLab(page, lab);
   await openNotebook(page, "bench.ipynb");
@@ -109,6 +113,8 @@ try {
 } finally {
   await lab.stop();
 }
+if (ORIGINAL_TMPDIR === undefined) delete process.env.TMPDIR;
+else process.env.TMPDIR = ORIGINAL_TMPDIR;
 
 // The confusion explorer on MNIST: a CNN trained for one epoch (it still makes mistakes to explore).
 const MNIST_CELLS = [
