@@ -61,7 +61,9 @@ export class ConfusionGallery {
         paintRgb(canvas, thumb.width, thumb.height, thumbs.subarray(j * per, (j + 1) * per));
         j++;
       }
-      const caption = `#${item.index} · p(${this.labels[truth]}) ${item.pTrue.toFixed(3)} · p(${this.labels[predicted]}) ${item.pPredicted.toFixed(3)} · margin ${item.margin.toFixed(3)}`;
+      const caption = mistake
+        ? `#${item.index} · p(${this.labels[truth]}) ${item.pTrue.toFixed(3)} · p(${this.labels[predicted]}) ${item.pPredicted.toFixed(3)} · margin ${item.margin.toFixed(3)}`
+        : `#${item.index} · p(${this.labels[truth]}) ${item.pTrue.toFixed(3)} · margin ${item.margin.toFixed(3)} over the runner-up`;
       const button = h("button", {
         cls: "camlab-confusion-thumb",
         testid: "camlab-confusion-thumb",

@@ -51,6 +51,12 @@ export class ConfusionBound extends BoundModel {
     return super.bytes + this.confusions.keptBytes;
   }
 
+  /** Whether the inputs are pictures ([h, w, 1|3|4]) the gallery and the CAM pair can show. */
+  get hasPictures(): boolean {
+    const s = this.confusions.inputShape;
+    return s.length === 3 && [1, 3, 4].includes(s[2]);
+  }
+
   /** The kept input of example `index` as a tensor [1, …] (the caller disposes it); throws when it was not kept. */
   input1(index: number): tf.Tensor {
     const x = this.confusions.inputTensor(index);

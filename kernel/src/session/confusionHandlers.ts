@@ -23,6 +23,7 @@ function explorer(bound: BoundModel, op: string): ConfusionBound {
 function checkIndex(b: ConfusionBound, index: number, op: string): void {
   const n = b.confusions.total;
   if (index >= n) throw new BadRequest(`${op}: example ${index} does not exist; the explorer swept ${n} examples (0–${n - 1})`);
+  if (!b.hasPictures) throw new BadRequest(`${op}: the explorer's inputs have shape [${b.confusions.inputShape.join(", ")}], not pictures [height, width, 1|3|4]; compute CAMs of such inputs in a cell with camlab.cam`);
   if (b.confusions.kept[index] < 0) throw new BadRequest(`${op}: the input of example ${index} was not kept (the explorer keeps the mistakes' inputs; show it with keep: "all" to explore every example)`);
 }
 
@@ -45,7 +46,8 @@ export const confusionHandlers: { [K in ConfusionOp]: Handler<K> } = {
     if (offset > 0 && offset >= all.length) throw new BadRequest(`confusion.cell: offset ${offset} is past the end of the cell, which holds ${all.length} example${all.length === 1 ? "" : "s"}`);
     const page = all.slice(offset, offset + count);
     const c = b.confusions;
-    const items = page.map((index) => ({ index, pTrue: c.pTrue[index], pPredicted: c.pPredicted[index], margin: c.margin[index], kept: c.kept[index] >= 0 }));
+    // Inputs that are not pictures (sequences) list their numbers without thumbnails.
+    const items = page.map((index) => ({ index, pTrue: c.pTrue[index], pPredicted: c.pPredicted[index], margin: c.margin[index], kept: c.kept[index] >= 0 && b.hasPictures }));
     const { size, bytes } = await b.thumbnails(items.filter((i) => i.kept).map((i) => i.index));
     const result: OpResults["confusion.cell"] = { truth, predicted, size: all.length, offset, items, thumb: size };
     return { result, buffers: [bytes] };

@@ -185,6 +185,30 @@ describe("confusionView and the confusion session operations", () => {
     model.dispose();
   });
 
+  it("inputs that are not pictures (sequences): the gallery lists numbers without thumbnails, the pair says why it cannot draw", async () => {
+    const model = tf.sequential({ layers: [
+      tf.layers.conv1d({ inputShape: [8, 2], filters: 4, kernelSize: 3, padding: "same", activation: "relu", name: "conv_t" }),
+      tf.layers.globalAveragePooling1d({ name: "gap_t" }),
+      tf.layers.dense({ units: 3, name: "logits" }),
+    ] });
+    const x = tf.randomNormal([20, 8, 2], 0, 1, "float32", 3);
+    const y = Array.from({ length: 20 }, (_, i) => i % 3);
+    const view = await confusionView(model, { x, y }, { layer: "conv_t" });
+    const c = view.confusions;
+    const [t, q] = (() => {
+      for (let a = 0; a < 3; a++) for (let b = 0; b < 3; b++) if (a !== b && c.counts[a][b] > 0) return [a, b];
+      throw new Error("no mistake");
+    })();
+    const page = await op(view.handle!, "confusion.cell", { truth: t, predicted: q, offset: 0, count: 8 });
+    assert.equal(page.result.items.length, Math.min(8, c.counts[t][q]));
+    assert.ok(page.result.items.every((i) => !i.kept));
+    assert.equal(page.buffers[0].length, 0);
+    await assert.rejects(op(view.handle!, "confusion.pair", { index: page.result.items[0].index, method: "gradcam", layer: "conv_t" }), /inputs have shape \[8, 2\], not pictures \[height, width, 1\|3\|4\]/);
+    view.release();
+    tf.dispose(x);
+    model.dispose();
+  });
+
   it("bad requests name what is wrong: outside the matrix, an input not kept, an unknown method or layer, another display's handle", async () => {
     const { model, x, truth } = await setup();
     const view = await confusionView(model, { x, y: truth }, { labels: LABELS });
