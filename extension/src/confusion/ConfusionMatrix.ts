@@ -1,8 +1,8 @@
-// The confusion matrix as a grid of buttons: a cell shows its count (or its fraction of the row),
-// shaded through the shared colormap by that fraction, with recall per row and precision per
-// column. Arrow keys move between cells (inside the grid, not the notebook); Enter/Space or a
+// The confusion matrix as a grid of buttons: a cell shows its count (or its fraction of the row);
+// the mistakes are shaded through the shared colormap by count (protocol's confusionShades, as in
+// the saved PNG), the right answers drawn plain; recall per row and precision per column. Arrow keys move between cells (inside the grid, not the notebook); Enter/Space or a
 // click opens the cell's gallery.
-import { colorAt, rowNormalised, type ColormapName, type ConfusionPayload } from "../protocol";
+import { colorAt, confusionShades, rowNormalised, type ColormapName, type ConfusionPayload } from "../protocol";
 import { clear, h, keepKeys } from "../dom";
 
 const pct = (v: number | null) => (v == null ? "—" : `${(v * 100).toFixed(1)}%`);
@@ -10,6 +10,7 @@ const pct = (v: number | null) => (v == null ? "—" : `${(v * 100).toFixed(1)}%
 export class ConfusionMatrix {
   readonly node = h("table", { cls: "camlab-confusion-matrix", testid: "camlab-confusion-matrix", attrs: { role: "grid", "aria-label": "confusion matrix: rows true class, columns predicted" } });
   private readonly fractions: number[][];
+  private readonly shades: (number | null)[][];
   private normalised = false;
   private selected: [number, number] | null = null;
   private readonly cells: HTMLButtonElement[][] = [];
@@ -20,6 +21,7 @@ export class ConfusionMatrix {
     private cmap: ColormapName,
   ) {
     this.fractions = rowNormalised(payload.counts);
+    this.shades = confusionShades(payload.counts);
     keepKeys(this.node);
     this.node.addEventListener("keydown", (e) => this.onKey(e));
     this.render();
@@ -57,9 +59,7 @@ export class ConfusionMatrix {
       for (let q = 0; q < k; q++) {
         const count = p.counts[t][q];
         const f = this.fractions[t][q];
-        const [r, g, b] = colorAt(this.cmap, f);
-        // Text in black or white, whichever reads on the cell's (data) colour.
-        const light = 0.299 * r + 0.587 * g + 0.114 * b > 140;
+        const shade = this.shades[t][q];
         const text = this.normalised ? (count > 0 ? `${(f * 100).toFixed(f >= 0.1 ? 0 : 1)}%` : "0") : String(count);
         const selected = this.selected != null && this.selected[0] === t && this.selected[1] === q;
         const button = h("button", {
@@ -70,9 +70,12 @@ export class ConfusionMatrix {
           data: { truth: String(t), predicted: String(q), count: String(count) },
           attrs: { type: "button", tabindex: t === 0 && q === 0 ? "0" : "-1", "aria-pressed": String(selected) },
         });
-        if (count > 0) {
+        if (shade != null) {
+          // A data colour, with black or white text, whichever reads on it; other cells keep the theme's.
+          const [r, g, b] = colorAt(this.cmap, shade);
           button.style.background = `rgb(${r}, ${g}, ${b})`;
-          button.style.color = light ? "#000" : "#fff";
+          button.style.color = 0.299 * r + 0.587 * g + 0.114 * b > 140 ? "#000" : "#fff";
+          button.dataset.shade = shade.toFixed(3);
         }
         button.addEventListener("click", () => this.onOpen(t, q));
         row.push(button);

@@ -14,6 +14,20 @@ export function rowNormalised(counts: readonly (readonly number[])[]): number[][
 }
 
 /**
+ * How strongly each cell of a confusion matrix is shaded, the same in the widget and the saved
+ * PNG: an off-diagonal cell by its count over the largest off-diagonal count (so the frequent
+ * confusions stand out, whatever the class sizes), in (0, 1]; null for the diagonal (right
+ * answers, drawn plain) and for empty cells.
+ */
+export function confusionShades(counts: readonly (readonly number[])[]): (number | null)[][] {
+  let max = 0;
+  counts.forEach((row, t) => row.forEach((v, p) => {
+    if (t !== p) max = Math.max(max, v);
+  }));
+  return counts.map((row, t) => row.map((v, p) => (t === p || v <= 0 ? null : v / max)));
+}
+
+/**
  * The difference of two CAMs on one scale (both in [0, 1], as "confusion.pair" sends them), as a
  * map in [0, 1]: 0.5 where they agree, towards 1 where the first (the true class) is stronger,
  * towards 0 where the second (the predicted class) is: value = (a − b + 1) / 2. Quantized with

@@ -12,7 +12,7 @@ import type { ConfusionData } from "../explore/batches";
 import { svgToPngBase64 } from "../figures/charts";
 import { escapeHtml } from "../figures/html";
 import { cssColor, shade } from "../figures/pixels";
-import { CONFUSION_MIME, PAYLOAD_VERSION, rowNormalised, type ConfusionPayload } from "../protocol";
+import { CONFUSION_MIME, PAYLOAD_VERSION, confusionShades, type ConfusionPayload } from "../protocol";
 import { ConfusionBound } from "../session/confusionBound";
 import { currentSession } from "../session/session";
 import type { DisplayHandle } from "../display/display";
@@ -64,39 +64,40 @@ export function confusionText(c: Confusions, modelName: string, top: number): st
 }
 
 /**
- * The snapshot's picture, as SVG rasterised to PNG: the matrix shaded by row-normalised counts
- * (the colour of a cell is the fraction of its true class), counts written in the cells when they
- * fit, precision and recall per class, and the top confusions below.
+ * The snapshot's picture, as SVG rasterised to PNG: the matrix with its mistakes shaded by count
+ * (protocol's confusionShades, as the widget shades them) and the right answers plain, counts in
+ * the cells when they fit, precision and recall per class, and the top confusions below.
  */
 export function confusionSvg(c: Confusions, modelName: string, top: number): string {
   const k = c.classes;
   const cell = Math.max(6, Math.min(40, Math.floor(440 / k)));
   const labelW = Math.min(120, 12 + 7 * Math.max(...c.labels.map((l) => l.length)));
   const left = labelW + 8, topY = 48 + labelW;
-  const rates = 2 * 58;
+  const rates = 2 * 70;
   const pairs = c.topConfusions(top);
   const width = Math.max(left + k * cell + rates + 16, 420), height = topY + k * cell + 28 + 16 * (pairs.length + 1);
-  const fractions = rowNormalised(c.counts);
+  const shades = confusionShades(c.counts);
   const parts: string[] = [`<rect width="${width}" height="${height}" fill="white"/>`];
   parts.push(`<text x="8" y="18" font-size="14" font-weight="bold">${escapeHtml(`${modelName}: ${c.total} examples, accuracy ${pct(c.accuracy)}`)}</text>`);
-  parts.push(`<text x="8" y="36" font-size="11" fill="#444">rows: true class · columns: predicted · colour: fraction of the row</text>`);
+  parts.push(`<text x="8" y="36" font-size="11" fill="#444">rows: true class · columns: predicted · colour: a mistake's count, relative to the largest</text>`);
   c.labels.forEach((l, j) => {
     const x = left + j * cell + cell / 2 + 4;
     parts.push(`<text transform="translate(${x} ${topY - 6}) rotate(-90)" font-size="11">${escapeHtml(l.slice(0, 16))}</text>`);
     parts.push(`<text x="${left - 6}" y="${topY + j * cell + cell / 2 + 4}" text-anchor="end" font-size="11">${escapeHtml(l.slice(0, 16))}</text>`);
   });
   parts.push(`<text x="${left + k * cell + 8}" y="${topY - 6}" font-size="11" font-weight="bold">precision</text>`);
-  parts.push(`<text x="${left + k * cell + 66}" y="${topY - 6}" font-size="11" font-weight="bold">recall</text>`);
+  parts.push(`<text x="${left + k * cell + 78}" y="${topY - 6}" font-size="11" font-weight="bold">recall</text>`);
   c.counts.forEach((row, t) => {
     row.forEach((v, p) => {
-      const f = fractions[t][p];
+      const f = shades[t][p];
       const x = left + p * cell, y = topY + t * cell;
-      parts.push(`<rect x="${x}" y="${y}" width="${cell}" height="${cell}" fill="${v > 0 ? cssColor(shade(f)) : "#f4f4f4"}" stroke="${t === p ? "#222" : "#fff"}"/>`);
-      if (cell >= 20 && v > 0) parts.push(`<text x="${x + cell / 2}" y="${y + cell / 2 + 4}" text-anchor="middle" font-size="${cell >= 30 ? 11 : 9}" fill="${f > 0.55 ? "black" : "white"}">${v}</text>`);
+      const fill = f != null ? cssColor(shade(f)) : t === p ? "#e8e8e8" : "#f7f7f7";
+      parts.push(`<rect x="${x}" y="${y}" width="${cell}" height="${cell}" fill="${fill}" stroke="${t === p ? "#888" : "#fff"}"/>`);
+      if (cell >= 20 && v > 0) parts.push(`<text x="${x + cell / 2}" y="${y + cell / 2 + 4}" text-anchor="middle" font-size="${cell >= 30 ? 11 : 9}" fill="${f != null && f <= 0.55 ? "white" : "black"}"${t === p ? ' font-weight="bold"' : ""}>${v}</text>`);
     });
     const y = topY + t * cell + cell / 2 + 4;
     parts.push(`<text x="${left + k * cell + 8}" y="${y}" font-size="11">${pct(c.precision[t])}</text>`);
-    parts.push(`<text x="${left + k * cell + 66}" y="${y}" font-size="11">${pct(c.recall[t])}</text>`);
+    parts.push(`<text x="${left + k * cell + 78}" y="${y}" font-size="11">${pct(c.recall[t])}</text>`);
   });
   const listY = topY + k * cell + 24;
   parts.push(`<text x="8" y="${listY}" font-size="12" font-weight="bold">${pairs.length ? "Top confusions (true → predicted)" : "No confusions"}</text>`);

@@ -2,7 +2,7 @@
 // and the CAM pair's difference map, against values written out here.
 import { describe, it } from "node:test";
 import * as assert from "node:assert/strict";
-import { camDifference, checkConfusionPayload, PAYLOAD_VERSION, rowNormalised, type ConfusionPayload } from "../../src/protocol";
+import { camDifference, checkConfusionPayload, confusionShades, PAYLOAD_VERSION, rowNormalised, type ConfusionPayload } from "../../src/protocol";
 
 const good = (): ConfusionPayload => ({
   version: PAYLOAD_VERSION,
@@ -49,6 +49,11 @@ describe("confusion payload and numbers (protocol/confusion.ts)", () => {
 
   it("rowNormalised divides each row by its sum; an empty row stays zero", () => {
     assert.deepEqual(rowNormalised([[3, 1], [0, 0], [2, 6]]), [[0.75, 0.25], [0, 0], [0.25, 0.75]]);
+  });
+
+  it("confusionShades: off-diagonal counts over the largest off-diagonal count; the diagonal and empty cells unshaded", () => {
+    assert.deepEqual(confusionShades([[50, 4, 0], [2, 40, 8], [0, 1, 30]]), [[null, 0.5, null], [0.25, null, 1], [null, 0.125, null]]);
+    assert.deepEqual(confusionShades([[3, 0], [0, 2]]), [[null, null], [null, null]], "no mistakes: nothing shaded");
   });
 
   it("camDifference is (a − b + 1) / 2 on the maps' real values, 0.5 where they agree", () => {
