@@ -6,15 +6,21 @@
 //   - class switch on a display made with prefetch: false (Grad-CAM computed on the click)
 //   - layer selection in the layer browser (first page of tiles of a layer not seen before)
 //   - next page in the activation browser
+//   - confusion explorer (issue 16) on the MNIST CNN: the sweep's throughput (images/s, measured in
+//     the kernel), click on a matrix cell → its gallery drawn, click on a thumbnail → the CAM pair drawn
 // Goals (issue 4): under 150 ms and 64 KB per activation page, under 50 ms and 8 KB per class switch.
 //
-//   node scripts/bench-browser.mjs [--repeats 7]
+//   node scripts/bench-browser.mjs [--repeats 7] [--confusion-only]
 //
 // Needs the kernel and the extension built and the Python side of Jupyter (npm test sets all up).
 import { openLab, openNotebook, runAllCells, startLab, waitInPage, notebook } from "../test/browser/harness.mjs";
 
 const args = process.argv.slice(2);
 const REPEATS = Number(args[args.indexOf("--repeats") + 1] || 7) || 7;
+const CONFUSION_ONLY = args.includes("--confusion-only");
+// startLab points process.env.TMPDIR into its run folder, which stop() removes: the second lab
+// of this script must start from the original temp folder.
+const ORIGINAL_TMPDIR = process.env.TMPDIR;
 
 const CELLS = [
   `import * as camlab from "camlab";
@@ -74,8 +80,8 @@ function report(name, runs, goal) {
   console.log(`${name.padEnd(44)} ${ms.toFixed(1).padStart(8)} ms ${kb.toFixed(2).padStart(8)} KB  [n=${runs.length}, ms: ${runs.map((r) => r.ms.toFixed(0)).join(" ")}]${verdict}`);
 }
 
-const lab = await startLab({ label: "bench", notebooks: { "bench.ipynb": notebook(CELLS) } });
-try {
+const lab = CONFUSION_ONLY ? null : await startLab({ label: "bench", notebooks: { "bench.ipynb": notebook(CELLS) } });
+if (lab) try {
   const { page } = await lab.newPage();
   await openLab(page, lab);
   await openNotebook(page, "bench.ipynb");
@@ -106,4 +112,52 @@ try {
   report("activation browser: next page", pages, { ms: 150, kb: 64 });
 } finally {
   await lab.stop();
+}
+if (ORIGINAL_TMPDIR === undefined) delete process.env.TMPDIR;
+else process.env.TMPDIR = ORIGINAL_TMPDIR;
+
+// The confusion explorer on MNIST: a CNN trained for one epoch (it still makes mistakes to explore).
+const MNIST_CELLS = [
+  `import * as camlab from "camlab";
+const mnist = camlab.loadMnist({ train: 3000, test: 2500, seed: 1 });
+const model = camlab.buildMnistCnn({ seed: 1 });
+await camlab.trainClassifier(model, mnist.train.images, mnist.train.labels, { epochs: 1, batchSize: 64 });
+const digits = Array.from({ length: 10 }, (_, d) => String(d));
+// Warm-up sweep (kernels compiled), then the measured one.
+await camlab.confusions(model, { x: mnist.test.images, y: mnist.test.labels });
+const t0 = performance.now();
+const sweep = await camlab.confusions(model, { x: mnist.test.images, y: mnist.test.labels }, { batchSize: 64 });
+const sweepMs = performance.now() - t0;
+\`SWEEP \${sweep.total} \${sweepMs.toFixed(1)} \${(sweep.total / (sweepMs / 1000)).toFixed(0)} \${sweep.total - Math.round(sweep.accuracy * sweep.total)}\``,
+  `await camlab.showConfusion(model, { x: mnist.test.images, y: mnist.test.labels }, { labels: digits, layer: "conv2" })`,
+];
+
+const lab2 = await startLab({ label: "bench-confusion", notebooks: { "confusion.ipynb": notebook(MNIST_CELLS) } });
+try {
+  const { page } = await lab2.newPage();
+  await openLab(page, lab2);
+  await openNotebook(page, "confusion.ipynb");
+  const cells = await runAllCells(page, { timeoutMs: 600_000 });
+  const errors = cells.flatMap((c) => c.outputs.filter((o) => o.output_type === "error").map((o) => `${o.ename}: ${o.evalue}`));
+  if (errors.length) throw new Error(`the confusion benchmark notebook failed: ${errors.join("; ")}`);
+  const out = cells[0].outputs.map((o) => [o.data?.["text/plain"] ?? ""].flat().join("")).join("");
+  const [, n, ms, rate, mistakes] = /SWEEP (\d+) ([\d.]+) (\d+) (\d+)/.exec(out) ?? [];
+  await waitInPage(page, () => document.querySelector('[data-testid="camlab-confusion"]')?.dataset.state === "live", undefined, { timeoutMs: 120_000 });
+  console.log(`\nconfusion explorer on the MNIST CNN (${n} test digits, ${mistakes} mistakes)`);
+  console.log(`${"sweep: confusions() over the test set".padEnd(44)} ${Number(ms).toFixed(1).padStart(8)} ms  ${rate} images/s (batch 64, kernel-side)`);
+  // The off-diagonal cells with the most mistakes, each opened once; then the first examples of the first cell.
+  const cellsToOpen = await page.evaluate((k) => [...document.querySelectorAll('[data-testid="camlab-confusion-cell"]')]
+    .filter((c) => c.dataset.truth !== c.dataset.predicted && Number(c.dataset.count) > 0)
+    .sort((a, b) => Number(b.dataset.count) - Number(a.dataset.count)).slice(0, k)
+    .map((c) => `[data-testid="camlab-confusion-cell"][data-truth="${c.dataset.truth}"][data-predicted="${c.dataset.predicted}"]`), Math.max(REPEATS, 3));
+  const galleries = [];
+  for (const sel of cellsToOpen) galleries.push(await interact(page, "confusion", 0, sel));
+  report("confusion: click cell → gallery drawn", galleries);
+  await interact(page, "confusion", 0, cellsToOpen[0]);
+  const thumbs = await page.evaluate(() => document.querySelectorAll('[data-testid="camlab-confusion-thumb"]:not([disabled])').length);
+  const pairs = [];
+  for (let i = 0; i < Math.min(REPEATS, thumbs); i++) pairs.push(await interact(page, "confusion", 0, `[data-testid="camlab-confusion-thumb"]:nth-child(${i + 1})`));
+  report("confusion: click image → CAM pair drawn", pairs);
+} finally {
+  await lab2.stop();
 }

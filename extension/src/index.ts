@@ -50,7 +50,7 @@ class LiveRenderersForNotebooks implements DocumentRegistry.IWidgetExtension<Not
 
 const plugin: JupyterFrontEndPlugin<void> = {
   id: "camlab-extension:renderers",
-  description: "Layer browser, activation browser and heatmap overlay for camlab outputs, live from the kernel session.",
+  description: "Layer browser, activation browser, heatmap overlay and confusion explorer for camlab outputs, live from the kernel session.",
   autoStart: true,
   requires: [IRenderMimeRegistry],
   activate: (app: JupyterFrontEnd, rendermime: IRenderMimeRegistry) => {

@@ -118,6 +118,12 @@ export class LiveBinding {
     });
   }
 
+  /** A binding to another handle of the same kernel, for a display opened from this one (the
+   *  confusion explorer's full overlay of one example); call start() on it. */
+  sibling(ref: SessionRef, note: StatusNote, root: HTMLElement): LiveBinding {
+    return new LiveBinding(ref, this.link, note, root);
+  }
+
   /** Stops listening to the kernel (the widget is gone). */
   dispose(): void {
     this.disposed = true;

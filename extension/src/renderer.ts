@@ -4,7 +4,8 @@
 import type { IRenderMime } from "@jupyterlab/rendermime-interfaces";
 import { Widget } from "@lumino/widgets";
 import { ActivationBrowser } from "./activations/ActivationBrowser";
-import { checkActivationsPayload, checkHeatmapPayload, checkLayersPayload, type Checked, pageSizeForBudget, ACTIVATIONS_MIME, HEATMAP_MIME, LAYERS_MIME, type ActivationsPayload, type HeatmapPayload, type LayersPayload, type SessionRef, fromSnapshot, type QuantizedMap } from "./protocol";
+import { checkActivationsPayload, checkConfusionPayload, checkHeatmapPayload, checkLayersPayload, type Checked, pageSizeForBudget, ACTIVATIONS_MIME, CONFUSION_MIME, HEATMAP_MIME, LAYERS_MIME, type ActivationsPayload, type ConfusionPayload, type HeatmapPayload, type LayersPayload, type SessionRef, fromSnapshot, type QuantizedMap } from "./protocol";
+import { ConfusionExplorer } from "./confusion/ConfusionExplorer";
 import { clear } from "./dom";
 import { HeatmapOverlay } from "./heatmap/HeatmapOverlay";
 import { LayerBrowser } from "./layers/LayerBrowser";
@@ -60,6 +61,13 @@ const heatmapView: View<HeatmapPayload> = {
   check: checkHeatmapPayload,
   session: (p) => p.session,
   build: (p, binding, meter) => new HeatmapOverlay(p, binding, meter),
+};
+
+const confusionView: View<ConfusionPayload> = {
+  kind: "confusion",
+  check: checkConfusionPayload,
+  session: (p) => p.session,
+  build: (p, binding, meter) => new ConfusionExplorer(p, binding, meter),
 };
 
 export class CamlabRenderer<P> extends Widget implements IRenderMime.IRenderer {
@@ -124,6 +132,7 @@ const VIEWS: ReadonlyArray<readonly [string, View<never>]> = [
   [LAYERS_MIME, layersView as View<never>],
   [ACTIVATIONS_MIME, activationsView as View<never>],
   [HEATMAP_MIME, heatmapView as View<never>],
+  [CONFUSION_MIME, confusionView as View<never>],
 ];
 
 export const MIME_TYPES: readonly string[] = VIEWS.map(([m]) => m);

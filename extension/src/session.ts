@@ -71,6 +71,9 @@ export const DEFAULT_TIMEOUTS_MS: Record<OpName, number> = {
   "cam.compute": 120_000,
   "predictions.topk": 60_000,
   "layers.usable": 60_000,
+  "confusion.cell": 60_000,
+  "confusion.pair": 120_000,
+  "confusion.overlay": 120_000,
 };
 
 /** After a cancel, how long the client waits for the kernel to confirm before giving up on it. */

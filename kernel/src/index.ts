@@ -6,6 +6,7 @@ export * from "./hooks";
 export * from "./cam";
 export * from "./attribution";
 export * from "./metrics";
+export * from "./explore";
 export * from "./models";
 export * from "./data";
 export * from "./display";

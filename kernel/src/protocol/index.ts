@@ -9,3 +9,4 @@ export * from "./upsample";
 export * from "./blend";
 export * from "./histogram";
 export * from "./channels";
+export * from "./confusion";

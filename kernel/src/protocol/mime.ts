@@ -6,6 +6,7 @@
 export const LAYERS_MIME = "application/vnd.camlab.layers+json";
 export const ACTIVATIONS_MIME = "application/vnd.camlab.activations+json";
 export const HEATMAP_MIME = "application/vnd.camlab.heatmap+json";
+export const CONFUSION_MIME = "application/vnd.camlab.confusion+json";
 
 /** Version of the MIME payloads' shape (not the Jupyter wire protocol's, jupyter/wire.ts): bumped
  *  when a payload changes incompatibly; renderers refuse newer versions with a message. */
@@ -133,4 +134,38 @@ export interface HeatmapPayload {
   /** Choices offered by the selectors. */
   methods: string[];
   layers: string[];
+}
+
+/** One off-diagonal cell of a confusion matrix: how often class `truth` was predicted as `predicted`. */
+export interface ConfusionPairCount {
+  truth: number;
+  predicted: number;
+  count: number;
+}
+
+/** The confusion explorer's snapshot: the matrix and its rates (enough to draw without a kernel). */
+export interface ConfusionPayload {
+  version: number;
+  session: SessionRef | null;
+  modelName: string;
+  /** Class names, one per row/column. */
+  labels: string[];
+  /** counts[t][p]: examples of true class t predicted as p. */
+  counts: number[][];
+  total: number;
+  accuracy: number;
+  /** Per class; null for a class never predicted (precision) or absent from the data (recall). */
+  precision: (number | null)[];
+  recall: (number | null)[];
+  /** The most frequent confusions, most frequent first. */
+  top: ConfusionPairCount[];
+  /** Which inputs the kernel kept for galleries and CAMs. */
+  kept: "mistakes" | "all" | "none";
+  /** The CAM pair's first method and layer, and the choices the menus offer. */
+  method: string;
+  layer: string;
+  methods: string[];
+  layers: string[];
+  /** Gallery images per page. */
+  pageSize: number;
 }

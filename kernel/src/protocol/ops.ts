@@ -6,7 +6,7 @@
 //   kernel → widget  {id, progress: {label, done, total}} while that request's work runs
 //   kernel → widget  {event: "evicted", handles, kernelInstance}  unasked, when handles go
 
-import type { ChannelSortKey, ChannelSummary, LayerInfo, Prediction } from "./mime";
+import type { ChannelSortKey, ChannelSummary, HeatmapPayload, LayerInfo, Prediction } from "./mime";
 
 export const SESSION_COMM_TARGET = "camlab.session";
 
@@ -27,6 +27,14 @@ export interface OpArgs {
   "predictions.topk": { k: number };
   /** The layers the selectors may offer for this model and input (computed by running it once). */
   "layers.usable": Record<string, never>;
+  /** Confusion explorer: one page of the examples of a matrix cell, sorted by confidence margin;
+   *  one buffer, the RGB thumbnails of the page's kept examples in order. */
+  "confusion.cell": { truth: number; predicted: number; offset: number; count: number };
+  /** Confusion explorer: the CAMs of one example for its true and its predicted class, on one
+   *  scale; three buffers: the RGB image, the true class's CAM bytes, the predicted class's. */
+  "confusion.pair": { index: number; method: string; layer: string };
+  /** Confusion explorer: the full heatmap overlay of one example (a new live display of its own). */
+  "confusion.overlay": { index: number; method: string; layer: string };
 }
 
 export type OpName = keyof OpArgs;
@@ -38,6 +46,9 @@ export const OP_NAMES: readonly OpName[] = [
   "cam.compute",
   "predictions.topk",
   "layers.usable",
+  "confusion.cell",
+  "confusion.pair",
+  "confusion.overlay",
 ];
 
 export interface QuantHeader {
@@ -82,6 +93,51 @@ export interface OpResults {
      *  in model order. */
     activationLayers: string[];
   };
+  "confusion.cell": {
+    truth: number;
+    predicted: number;
+    /** Examples in the cell (the page is [offset, offset + items.length)). */
+    size: number;
+    offset: number;
+    items: ConfusionItem[];
+    /** Every thumbnail's size; kept item j (in order) occupies bytes [j*w*h*3, (j+1)*w*h*3). */
+    thumb: PictureSize;
+  };
+  "confusion.pair": {
+    index: number;
+    truth: number;
+    predicted: number;
+    truthLabel: string;
+    predictedLabel: string;
+    pTrue: number;
+    pPredicted: number;
+    method: string;
+    layer: string;
+    image: PictureSize;
+    /** Both CAMs at feature-map resolution, divided by the larger maximum of the two (so their
+     *  difference means something): values in [0, 1]. */
+    truthCam: QuantHeader;
+    predictedCam: QuantHeader;
+  };
+  "confusion.overlay": { payload: HeatmapPayload };
+}
+
+/** One example in a page of a confusion cell. */
+export interface ConfusionItem {
+  /** The example's position in the data. */
+  index: number;
+  pTrue: number;
+  pPredicted: number;
+  /** p(predicted) − p(true) for a mistake; p(true) − p(runner-up) for a right answer. */
+  margin: number;
+  /** Whether its thumbnail is in the reply's buffer (the kernel keeps the mistakes' inputs only, by default). */
+  kept: boolean;
+}
+
+/** Width and height of an RGB picture in a reply buffer (width*height*3 bytes). */
+export interface PictureSize {
+  width: number;
+  height: number;
 }
 
 export interface SessionRequest<K extends OpName = OpName> {

@@ -1,7 +1,7 @@
 // Checks of MIME payloads before anything is drawn. A notebook's outputs are data from anywhere
 // (a saved file, another tool): a malformed one gets a message naming what is wrong, never an
 // exception or a blank box. Shared core: the extension checks every payload it renders with these.
-import { PAYLOAD_VERSION, type ActivationsPayload, type HeatmapPayload, type LayersPayload, type Prediction, type SessionRef } from "./mime";
+import { PAYLOAD_VERSION, type ActivationsPayload, type ConfusionPayload, type HeatmapPayload, type LayersPayload, type Prediction, type SessionRef } from "./mime";
 
 /** A checked payload, or why it was refused. */
 export type Checked<T> = { ok: true; payload: T } | { ok: false; reason: string };
@@ -140,5 +140,44 @@ export function checkHeatmapPayload(x: unknown): Checked<HeatmapPayload> {
     arr(p.methods, "methods").forEach((m, i) => str(m, `methods[${i}]`));
     arr(p.layers, "layers").forEach((m, i) => str(m, `layers[${i}]`));
     return { ...(p as unknown as HeatmapPayload), predictions, version: PAYLOAD_VERSION, session };
+  });
+}
+
+/** Checks a confusion explorer payload (application/vnd.camlab.confusion+json) field by field. */
+export function checkConfusionPayload(x: unknown): Checked<ConfusionPayload> {
+  return run(() => {
+    const p = obj(x, "the confusion payload");
+    checkVersion(p);
+    const session = checkSession(p.session);
+    str(p.modelName, "modelName");
+    const labels = arr(p.labels, "labels").map((l, i) => str(l, `labels[${i}]`));
+    const k = labels.length;
+    if (k < 1) throw new Invalid("labels must name at least one class");
+    const counts = arr(p.counts, "counts");
+    if (counts.length !== k) throw new Invalid(`counts must have one row per class (${k}), got ${counts.length}`);
+    counts.forEach((row, t) => {
+      const r = arr(row, `counts[${t}]`);
+      if (r.length !== k) throw new Invalid(`counts[${t}] must have one entry per class (${k}), got ${r.length}`);
+      r.forEach((v, j) => int(v, `counts[${t}][${j}]`));
+    });
+    int(p.total, "total");
+    num(p.accuracy, "accuracy");
+    for (const key of ["precision", "recall"] as const) {
+      const rates = arr(p[key], key);
+      if (rates.length !== k) throw new Invalid(`${key} must have one entry per class (${k}), got ${rates.length}`);
+      rates.forEach((v, i) => v === null || num(v, `${key}[${i}]`));
+    }
+    arr(p.top, "top").forEach((c, i) => {
+      const o = obj(c, `top[${i}]`);
+      for (const f of ["truth", "predicted"] as const) if (int(o[f], `top[${i}].${f}`) >= k) throw new Invalid(`top[${i}].${f} must be a class index below ${k}`);
+      int(o.count, `top[${i}].count`);
+    });
+    if (!["mistakes", "all", "none"].includes(str(p.kept, "kept"))) throw new Invalid(`kept must be "mistakes", "all" or "none", got "${String(p.kept)}"`);
+    str(p.method, "method");
+    str(p.layer, "layer");
+    arr(p.methods, "methods").forEach((m, i) => str(m, `methods[${i}]`));
+    arr(p.layers, "layers").forEach((m, i) => str(m, `layers[${i}]`));
+    int(p.pageSize, "pageSize", 1);
+    return { ...(p as unknown as ConfusionPayload), session };
   });
 }

@@ -7,6 +7,7 @@ import { backendInfo } from "../engine/backend";
 import { findLayer } from "../engine/model";
 import { sortChannelRows, type OpArgs, type OpName, type OpResults } from "../protocol";
 import type { BoundModel } from "./bound";
+import { confusionHandlers } from "./confusionHandlers";
 import { quantizeChannels, quantizeMap } from "./quantize";
 import { BadRequest } from "./validate";
 
@@ -113,6 +114,8 @@ const handlers: { [K in OpName]: Handler<K> } = {
     const { camLayers, activationLayers } = bound.usable();
     return { result: { camLayers: [...camLayers], activationLayers: [...activationLayers] }, buffers: [] };
   },
+
+  ...confusionHandlers,
 };
 
 /** Runs one validated operation against a bound model. */

@@ -9,7 +9,9 @@ export { BoundModel, usableLayers, type BindOptions, type UsableLayers } from ".
 export { TensorRegistry, DEFAULT_BUDGET_BYTES, instanceTag, tensorBytes, type Lookup, type RegistryEntry, type RegistryOptions } from "./registry";
 export { HandleGone, runOp, type OpOutcome, type SessionFacts } from "./handlers";
 export { RequestServer, serveRequest, type ReplyChannel, type OpDispatcher, type RequestServerOptions } from "./server";
-export { parseRequest, cancelTargetOf, BadRequest, MAX_PAGE_CHANNELS, MAX_TOPK } from "./validate";
+export { parseRequest, cancelTargetOf, BadRequest, MAX_PAGE_CHANNELS, MAX_TOPK, MAX_CELL_PAGE } from "./validate";
+export { ConfusionBound, THUMB_SIDE, type CamPair, type ConfusionBindOptions, type OverlayBuilder } from "./confusionBound";
+export { confusionHandlers, type ConfusionOp } from "./confusionHandlers";
 export { quantizeMap, quantizeChannels, type Quantized } from "./quantize";
 
 currentSession();

@@ -11,6 +11,8 @@ export class BadRequest extends Error {
 export const MAX_PAGE_CHANNELS = 256;
 /** The largest k of a "predictions.topk" request. */
 export const MAX_TOPK = 100;
+/** The most examples one "confusion.cell" page may ask for (thumbnails travel in one reply). */
+export const MAX_CELL_PAGE = 64;
 
 function isPlainObject(x: unknown): x is Record<string, unknown> {
   return typeof x === "object" && x !== null && !Array.isArray(x);
@@ -49,6 +51,9 @@ function checkArgs(op: OpName, raw: unknown): OpArgs[OpName] {
     "cam.compute": ["method", "layer", "classIndex"],
     "predictions.topk": ["k"],
     "layers.usable": [],
+    "confusion.cell": ["truth", "predicted", "offset", "count"],
+    "confusion.pair": ["index", "method", "layer"],
+    "confusion.overlay": ["index", "method", "layer"],
   };
   const extra = Object.keys(args).filter((k) => !allowed[op].includes(k));
   if (extra.length) {
@@ -77,6 +82,16 @@ function checkArgs(op: OpName, raw: unknown): OpArgs[OpName] {
       return { method: str(args, "method", op), layer: str(args, "layer", op), classIndex: int(args, "classIndex", op, 0, 1 << 20) };
     case "predictions.topk":
       return { k: int(args, "k", op, 1, MAX_TOPK) };
+    case "confusion.cell":
+      return {
+        truth: int(args, "truth", op, 0, 1 << 20),
+        predicted: int(args, "predicted", op, 0, 1 << 20),
+        offset: int(args, "offset", op, 0, 1 << 30),
+        count: int(args, "count", op, 1, MAX_CELL_PAGE),
+      };
+    case "confusion.pair":
+    case "confusion.overlay":
+      return { index: int(args, "index", op, 0, 1 << 30), method: str(args, "method", op), layer: str(args, "layer", op) };
   }
 }
 

@@ -20,17 +20,18 @@ export function batchOfOne(model: AnyModel, input: tf.Tensor, fn: string): Promi
 }
 
 /**
- * An [h, w, c] or [1, h, w, c] image as RGB bytes. Values in [0, 1] are scaled by 255, values in
+ * An [h, w, c] or [1, h, w, c] image as RGB bytes, at most `maxSide` pixels on its longer side
+ * (default MAX_SIDE; galleries ask for thumbnails). Values in [0, 1] are scaled by 255, values in
  * [0, 255] kept, anything else min-max stretched (a normalised model input still shows).
  */
-export async function imageToRgb(image: tf.Tensor, fn: string): Promise<Rgb> {
+export async function imageToRgb(image: tf.Tensor, fn: string, maxSide = MAX_SIDE): Promise<Rgb> {
   const shape = image.shape;
   const hwc = image.rank === 4 && shape[0] === 1 ? shape.slice(1) : shape;
   if (hwc.length !== 3 || (hwc[2] !== 1 && hwc[2] !== 3 && hwc[2] !== 4)) {
     throw new Error(`camlab.${fn}: the image must be [height, width, 1|3|4] (or with a batch axis of 1), got shape [${shape.join(", ")}]`);
   }
   const [h, w] = hwc;
-  const scale = Math.min(1, MAX_SIDE / Math.max(h, w));
+  const scale = Math.min(1, maxSide / Math.max(h, w));
   const [oh, ow] = [Math.max(1, Math.round(h * scale)), Math.max(1, Math.round(w * scale))];
   const pixels = tf.tidy(() => {
     let x = tf.cast(tf.reshape(image, hwc as [number, number, number]), "float32") as tf.Tensor3D;
