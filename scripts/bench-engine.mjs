@@ -64,6 +64,18 @@ async function benchBackend(name, net, image) {
     y.dispose();
   }, runs);
   r.gradcam = await time(async () => (await camlab.cam(net.model, x, { layer: CAM_LAYER })).dispose(), runs);
+  // What a widget's class switch costs now: the CAM layer's output is held, only the model after
+  // it (its tail: pooling + dense) runs forward and backward — next to the full pass above.
+  {
+    const fx = new camlab.FeatureExtractor(net.model, CAM_LAYER);
+    const held = tf.keep(fx.extract(x).features[CAM_LAYER].clone());
+    fx.dispose();
+    const plan = camlab.planCam(net.model, { layer: CAM_LAYER, target: 2 });
+    r.gradcamHeld = await time(async () => (await camlab.camLayers(net.model, x, plan, { activation: held })).dispose(), runs);
+    r.gradcamRaw = await time(async () => (await camlab.camLayers(net.model, x, plan)).dispose(), runs);
+    r.tailLayers = camlab.modelTail(net.model, camlab.findLayer(net.model, CAM_LAYER))?.layers ?? 0;
+    held.dispose();
+  }
   // What every engine call adds before the model runs: shape/dtype checks and the finite test (Σ x·0, one 4-byte read).
   r.inputCheck = await time(async () => {
     const y = await camlab.checkModelInput(net.model, x, "bench");
@@ -229,6 +241,7 @@ async function main() {
   for (const b of backends) {
     const r = results[b];
     console.log(`${b}: input check: ${r.inputCheck.toFixed(2)} ms = ${((100 * r.inputCheck) / r.gradcam).toFixed(2)}% of a Grad-CAM (${fmt(r.gradcam)})`);
+    console.log(`${b}: a widget's class switch (Grad-CAM at ${CAM_LAYER} from its held output, the model's last ${r.tailLayers} layers only): ${fmt(r.gradcamHeld)} vs ${fmt(r.gradcamRaw)} for the same raw map with the whole model — ${(r.gradcamRaw / r.gradcamHeld).toFixed(1)}× faster`);
     if (r.cancel != null) console.log(`${b}: Score-CAM (${CAM_LAYER}, 1280 channels, batches of 32) stops ${fmt(r.cancel.ms)} after abort() (median of 3: ${r.cancel.all.map((m) => m.toFixed(0)).join(", ")} ms; one batch ≈ ${fmt(r.cancel.batch)}, abort due halfway through the second)`);
   }
   if (torch) {

@@ -8,7 +8,9 @@ import { checkModelArg } from "../engine/inputContract";
 import { modelInputNames, type AnyModel } from "../engine/model";
 import { checkModelInputs, type ModelInputs } from "../engine/modelInputs";
 import { resolveTarget, type Target } from "../engine/targets";
-import { captureGradients } from "../hooks/capture";
+import { captureGradients, type GradientCapture } from "../hooks/capture";
+import { modelTail, type ModelTail } from "../engine/tail";
+import { withTapeCleanup } from "../engine/tape";
 import { registerForwardHook } from "../hooks/register";
 import { runModel } from "../hooks/run";
 import { augSmoothedLayerMaps } from "./augSmooth";
@@ -48,26 +50,58 @@ export interface LayerMapsWithOutput extends LayerMaps {
  * checks, but the maps stay at the layer's resolution, unscaled, and nothing is read back (no
  * predictions, no scores). Use it when you upsample or compare maps yourself, or call it often
  * (the live widgets do). Takes `CamOptions`, or a `CamPlan` from `planCam()` to skip resolving
- * the method and layers again.
+ * the method and layers again. `reuse.activation` — the layer's output for this input, held from
+ * an earlier pass — lets a one-layer CAM run only the model after the layer (where it can).
  *
  * @example
  * const maps = await camLayers(model, x, { method: "gradcam", layer: "out_relu", target: 281 });
  * maps.perLayer[0].raw.shape; // [1, 7, 7]
  * maps.dispose();
  */
-export async function camLayers(model: AnyModel, input: ModelInputs, options: CamOptions | CamPlan = {}): Promise<LayerMaps> {
+export async function camLayers(model: AnyModel, input: ModelInputs, options: CamOptions | CamPlan = {}, reuse?: ReuseActivations): Promise<LayerMaps> {
   checkModelArg(model, "cam");
   const plan = isCamPlan(options) ? options : planCam(model, options);
-  const result = await guardBackend("cam", () => planMapsOnBackend(model, input, plan));
+  const result = await guardBackend("cam", () => planMapsOnBackend(model, input, plan, reuse));
   result.output.dispose();
   const { output: _, ...maps } = result;
   return maps;
 }
 
 /** The maps a plan asks for: one pass, or the augSmooth average of six. */
-export function planMapsOnBackend(model: AnyModel, input: ModelInputs, plan: CamPlan): Promise<LayerMapsWithOutput> {
-  // planCam refuses augSmooth for several inputs, so `input` is one tensor there.
-  return plan.options.augSmooth ? augSmoothedLayerMaps(model, input as tf.Tensor, plan) : layerMapsOnBackend(model, input, plan);
+export function planMapsOnBackend(model: AnyModel, input: ModelInputs, plan: CamPlan, reuse?: ReuseActivations): Promise<LayerMapsWithOutput> {
+  // planCam refuses augSmooth for several inputs, so `input` is one tensor there; its variants
+  // are other inputs, so held activations do not apply to them.
+  return plan.options.augSmooth ? augSmoothedLayerMaps(model, input as tf.Tensor, plan) : layerMapsOnBackend(model, input, plan, reuse);
+}
+
+/**
+ * Activations the caller already holds for the (one) layer of the plan, [batch, …] as the layer
+ * outputs them: with a model tail (engine/tail.ts) the CAM's gradient pass then runs only the
+ * model after the layer. Ignored where there is no tail.
+ */
+export interface ReuseActivations {
+  activation: tf.Tensor;
+}
+
+/** The capture of a one-layer CAM from held activations: forward and backward through the tail only. */
+function captureFromTail(tail: ModelTail, held: tf.Tensor, target: Target | undefined): GradientCapture {
+  let output: tf.Tensor | undefined, scores: tf.Tensor1D | undefined, classes: tf.Tensor1D | null = null;
+  const activation = tf.keep(held.clone());
+  try {
+    const gradient = tf.keep(withTapeCleanup(() => tf.tidy(() => tf.grad((a: tf.Tensor) => {
+      const out = tail.run(a);
+      const r = resolveTarget(target, out);
+      output = tf.keep(out);
+      scores = tf.keep(r.scores);
+      classes = r.classes ? tf.keep(r.classes) : null;
+      return tf.sum(r.scores) as tf.Scalar;
+    })(activation))));
+    const all = [activation, gradient, output!, scores!, ...(classes ? [classes] : [])];
+    return { output: output!, scores: scores!, classes, layers: [{ activation, gradient }], inputGradients: [], dispose: () => tf.dispose(all) };
+  } catch (e) {
+    tf.dispose([activation, ...[output, scores, classes].filter((t): t is tf.Tensor => t != null)]);
+    throw e;
+  }
 }
 
 /** Per-image target score of image `image` for a batch of outputs. */
@@ -85,7 +119,7 @@ function imageTarget(target: Target | undefined, classes: tf.Tensor1D | null, im
  * activations and gradients in one pass, weighs each layer. Every tensor it returns is kept and
  * freed by the result's `dispose()`; on a throw nothing is left behind.
  */
-export async function layerMapsOnBackend(model: AnyModel, input: ModelInputs, plan: CamPlan): Promise<LayerMapsWithOutput> {
+export async function layerMapsOnBackend(model: AnyModel, input: ModelInputs, plan: CamPlan, reuse?: ReuseActivations): Promise<LayerMapsWithOutput> {
   const { method, sequence, batchSize, options, inputIndex: k } = plan;
   const names = [...plan.layers];
   const targets = plan.hookTargets;
@@ -112,9 +146,15 @@ export async function layerMapsOnBackend(model: AnyModel, input: ModelInputs, pl
     owned.push(tf.keep(t));
     return t;
   };
-  let capture: ReturnType<typeof captureGradients> | null = null;
+  // The model after each layer, where it depends on nothing before the layer: activations fed
+  // back (Ablation-CAM, FinerCAM, ShapleyCAM) and reused activations run only that part.
+  const tails = targets.map((t) => (feeds.length === 1 ? modelTail(model, t) : null));
+  let capture: GradientCapture | null = null;
   try {
-    capture = captureGradients(model, feeds.length === 1 ? x : feeds, [...targets], options.target, { inputGradients: feeds.length > 1 });
+    const held = reuse?.activation;
+    capture = held != null && tails.length === 1 && tails[0] != null && held.shape.length > 1 && held.shape[0] === x.shape[0]
+      ? captureFromTail(tails[0], held, options.target)
+      : captureGradients(model, feeds.length === 1 ? x : feeds, [...targets], options.target, { inputGradients: feeds.length > 1 });
     const cap = capture;
     const perLayer: LayerCam[] = [];
     for (const [li, lc] of cap.layers.entries()) {
@@ -132,6 +172,12 @@ export async function layerMapsOnBackend(model: AnyModel, input: ModelInputs, pl
       const activations = view(lc.activation);
       const outputFromActivations = (acts: tf.Tensor4D, image: number): tf.Tensor => {
         const n = acts.shape[0];
+        const tail = tails[li];
+        if (tail) {
+          // Only the model after the layer: the layer's output for image `image` is `acts`.
+          if (reshape) return tail.run(reshape.fromMap!(acts, tf.tile(tf.slice(lc.activation, [image], [1]), [n, ...lc.activation.shape.slice(1).map(() => 1)])));
+          return tail.run(timeMap ? tf.squeeze(acts, [1]) : acts);
+        }
         // A fresh tensor for the model to consume: a LayersModel's executor disposes the
         // intermediates it has used, and `acts` belongs to the caller.
         const handle = registerForwardHook(targets[li], (_layer, _inputs, out) => {

@@ -20,3 +20,5 @@ export { checkModelInput, checkInputShape, checkModelArg, inputSignature, descri
 export type { InputSignature, InputCheckOptions } from "./inputContract";
 export { checkModelInputs, explainedInputIndex } from "./modelInputs";
 export type { ModelInputs, CheckedInputs } from "./modelInputs";
+export { modelTail } from "./tail";
+export type { ModelTail } from "./tail";

@@ -10,6 +10,7 @@ import { topK } from "../cam/predictions";
 import { defaultCamLayer, describeLayers, findLayer, isGraphModel, isGraphNode, layerNames, layerOutputShape, spatialLayerNames, type AnyModel } from "../engine/model";
 import { checkInputShape } from "../engine/inputContract";
 import { FeatureExtractor } from "../hooks/extractor";
+import { modelTail } from "../engine/tail";
 import { registerForwardHook, type HookHandle } from "../hooks/register";
 import { runModel } from "../hooks/run";
 import type { CamRange, ChannelSummary, LayerInfo, Prediction } from "../protocol";
@@ -40,6 +41,8 @@ export class BoundModel {
   /** The input batch [1, ...] owned by this entry; null when only the model is bound. */
   readonly input: tf.Tensor | null;
   private readonly activations = new Map<string, tf.Tensor3D>();
+  /** CAM layers' outputs as the layers give them, held for tail-only recomputation (heldCamActivation). */
+  private readonly camActivations = new Map<string, tf.Tensor>();
   private readonly summaries = new Map<string, ChannelSummary[]>();
   private readonly camWeightCache = new Map<string, Float32Array | null>();
   private readonly camCache = new Map<string, CamQuantized>();
@@ -64,7 +67,7 @@ export class BoundModel {
 
   /** Backend bytes owned: the input copy and cached activations. */
   get bytes(): number {
-    return tensorBytes([...(this.input ? [this.input] : []), ...this.activations.values()]);
+    return tensorBytes([...(this.input ? [this.input] : []), ...this.activations.values(), ...this.camActivations.values()]);
   }
 
   requireInput(what: string): tf.Tensor {
@@ -226,7 +229,10 @@ export class BoundModel {
       return hit;
     }
     const input = this.requireInput("a CAM");
-    const result = await camLayers(this.model, input, plan);
+    // The layer's activations, held once per layer: a class or method switch then runs only the
+    // model after the layer (its tail) — for MobileNetV2 at out_relu a pooling and a dense layer.
+    const held = this.heldCamActivation(plan.layers[0]);
+    const result = await camLayers(this.model, input, plan, held ? { activation: held } : undefined);
     let q: CamQuantized;
     try {
       const raw = tf.squeeze(result.perLayer[0].raw, [0]) as tf.Tensor2D;
@@ -248,6 +254,26 @@ export class BoundModel {
     return q;
   }
 
+  /**
+   * The CAM layer's output for the bound input, [1, …] as the layer outputs it, kept on the
+   * backend (its bytes count towards the entry) — or null where the model has no tail after the
+   * layer, so holding it would save nothing.
+   */
+  private heldCamActivation(layer: string): tf.Tensor | null {
+    const hit = this.camActivations.get(layer);
+    if (hit) return hit;
+    if (!modelTail(this.model, findLayer(this.model, layer))) return null;
+    const extractor = new FeatureExtractor(this.model, layer);
+    try {
+      const act = tf.keep(extractor.extract(this.requireInput("a CAM")).features[layer].clone());
+      this.camActivations.set(layer, act);
+      this.onResize(this.bytes);
+      return act;
+    } finally {
+      extractor.dispose();
+    }
+  }
+
   private usableCache: UsableLayers | null = null;
 
   /** The layers the widgets' selectors may offer for this model and input (see usableLayers()). */
@@ -261,8 +287,9 @@ export class BoundModel {
     if (this.released) return;
     this.released = true;
     this.input?.dispose();
-    for (const t of this.activations.values()) t.dispose();
+    for (const t of [...this.activations.values(), ...this.camActivations.values()]) t.dispose();
     this.activations.clear();
+    this.camActivations.clear();
     this.summaries.clear();
     this.camCache.clear();
   }

@@ -94,7 +94,7 @@ describe("CellExecutor", () => {
   it("Shift+Tab on camlab.cam shows its doc comment as a docstring: text, parameters, returns, example, paper", () => {
     const code = 'import * as camlab from "camlab";\ncamlab.cam';
     const text = executor.inspect(code, code.length) ?? "";
-    assert.match(text, /^\(alias\) function cam\(model: AnyModel, input: tf\.Tensor, options\?: CamOptions \| CamPlan\): Promise<CamResult>/);
+    assert.match(text, /^\(alias\) function cam\(model: AnyModel, input: ModelInputs, options\?: CamOptions \| CamPlan\): Promise<CamResult>/);
     assert.match(text, /Selvaraju et al\. 2017/);
     assert.match(text, /\nParameters\n {4}model\n {8}a tf\.LayersModel or tf\.GraphModel\./);
     assert.match(text, /\nReturns\n {4}a `CamResult`/);
