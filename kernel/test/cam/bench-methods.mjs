@@ -5,7 +5,7 @@
 // ROAD and the randomisation check once (they are hundreds of model runs or solver iterations).
 // Needs the kernel built.
 //
-//   node kernel/test/cam/bench-methods.mjs [--runs 3] [--only rise,ig,road,randomization]
+//   node kernel/test/cam/bench-methods.mjs [--runs 3] [--only gradcam,eigensmooth,augsmooth,ablationcam,rise,ig,road,randomization]
 import { createRequire } from "node:module";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -52,6 +52,9 @@ const cases = [
   ["finercam", "finercam", RUNS, () => camlab.cam(net.model, x, { method: "finercam", layer: "out_relu" })],
   ["shapleycam", "shapleycam", RUNS, () => camlab.cam(net.model, x, { method: "shapleycam", layer: "out_relu" })],
   ["lightcam (out_relu, via Conv_1 kernel)", "lightcam", RUNS, () => camlab.cam(net.model, x, { method: "lightcam", layer: "out_relu" })],
+  ["gradcam + eigenSmooth", "eigensmooth", RUNS, () => camlab.cam(net.model, x, { layer: "out_relu", eigenSmooth: true })],
+  ["gradcam + augSmooth (6 variants)", "augsmooth", RUNS, () => camlab.cam(net.model, x, { layer: "out_relu", augSmooth: true })],
+  ["ablationcam (1280 maps, batch 8; tail only)", "ablationcam", 1, () => camlab.cam(net.model, x, { method: "ablationcam", layer: "out_relu" })],
   ["rise (1000 masks, batch 8)", "rise", 1, () => camlab.cam(net.model, x, { method: "rise", layer: "out_relu" })],
   ["fullgrad (all bias layers + input)", "fullgrad", RUNS, () => camlab.fullGrad(net.model, x)],
   ["saliency", "saliency", RUNS, () => camlab.attribute(net.model, x, { method: "saliency" })],
