@@ -9,7 +9,7 @@ import { checkModelArg, checkModelInput } from "../engine/inputContract";
 import { checkpoint } from "../engine/work";
 import type { AnyModel } from "../engine/model";
 import { pixelRanks } from "./maps";
-import { checkInputs, checkScoreOptions, classProbability, targetClasses, type ScoreOptions } from "./scoring";
+import { checkInputs, checkScoreOptions, classProbability, readClassesAndRows, targetClasses, type ScoreOptions } from "./scoring";
 
 /** What removed pixels become: zeros, a blurred copy, the image mean, or a constant. */
 export type Baseline = "zero" | "blur" | "mean" | number;
@@ -100,13 +100,7 @@ async function curveOnBackend(kind: "deletion" | "insertion", fn: string, model:
         // One image's steps + 1 model inputs per turn: progress, and Cancelled if interrupted.
         await checkpoint(label, i + 1, b);
       }
-      const packed = tf.tidy(() => tf.concat([tf.reshape(tf.cast(classes, "float32"), [b, 1]), tf.stack(rows)], 1));
-      let v: Float32Array;
-      try {
-        v = (await packed.data()) as Float32Array;
-      } finally {
-        packed.dispose();
-      }
+      const v = await readClassesAndRows(classes, rows);
       return summarise(v, b, steps, counts, hw);
     } finally {
       for (const r of rows) r.dispose();

@@ -12,7 +12,7 @@ import type { AnyModel } from "../engine/model";
 import { checkpoint } from "../engine/work";
 import { checkImputationOptions, imputeOnBackend, type ImputationOptions } from "./imputation";
 import { checkPercentiles, pixelRanks } from "./maps";
-import { checkInputs, checkScoreOptions, classProbability, targetClasses, type ScoreOptions } from "./scoring";
+import { checkInputs, checkScoreOptions, classProbability, readClassesAndRows, targetClasses, type ScoreOptions } from "./scoring";
 
 /** Options of `road()`. */
 export interface RoadOptions extends ScoreOptions, ImputationOptions {
@@ -113,13 +113,7 @@ async function roadOnBackend(model: AnyModel, input: tf.Tensor, heatmaps: tf.Ten
         }
         await checkpoint(label, i + 1, b);
       }
-      const packed = tf.tidy(() => tf.concat([tf.reshape(tf.cast(classes, "float32"), [b, 1]), tf.stack(rows)], 1));
-      let v: Float32Array;
-      try {
-        v = (await packed.data()) as Float32Array;
-      } finally {
-        packed.dispose();
-      }
+      const v = await readClassesAndRows(classes, rows);
       return summarise(v, b, percentiles, iterations, residual);
     } finally {
       for (const r of rows) r.dispose();

@@ -82,3 +82,18 @@ export function checkInputs(fn: string, input: tf.Tensor, heatmaps: tf.Tensor): 
     throw new Error(`camlab.${fn}: heatmaps must be [${b}, ${h}, ${w}] (one per image, at input resolution), got [${heatmaps.shape.join(", ")}]`);
   }
 }
+
+/**
+ * The explained class of each image and its score rows, in one read: [b × (1 + steps)] values,
+ * image i's class at i·(1 + steps), then its scores. The curves (deletion, insertion, ROAD) read
+ * everything they computed on the backend once, at the end.
+ */
+export async function readClassesAndRows(classes: tf.Tensor, rows: tf.Tensor[]): Promise<Float32Array> {
+  const b = classes.shape[0];
+  const packed = tf.tidy(() => tf.concat([tf.reshape(tf.cast(classes, "float32"), [b, 1]), tf.stack(rows)], 1));
+  try {
+    return (await packed.data()) as Float32Array;
+  } finally {
+    packed.dispose();
+  }
+}

@@ -1,4 +1,5 @@
 // Small seeded models and independent reference computations shared by the engine tests.
+import * as assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 
 export const seeded = (seed: number) => tf.initializers.glorotUniform({ seed });
@@ -101,4 +102,21 @@ export function countRuns(model: tf.LayersModel): { runs: number; restore(): voi
     return original(...a);
   }) as tf.LayersModel["apply"];
   return counter;
+}
+
+/** Asserts that `run` rejects with `pattern` without running a single kernel or leaving a tensor. */
+export async function rejectsBeforeKernels(run: () => Promise<unknown>, pattern: RegExp): Promise<void> {
+  const n0 = tf.memory().numTensors;
+  let error: unknown = null;
+  const info = await tf.profile(async () => {
+    try {
+      await run();
+    } catch (e) {
+      error = e;
+    }
+  });
+  assert.ok(error instanceof Error, `expected an error matching ${pattern}`);
+  assert.match((error as Error).message, pattern);
+  assert.deepEqual(info.kernelNames, [], `no kernel ran before the error (${info.kernelNames.join(", ")})`);
+  assert.equal(tf.memory().numTensors, n0);
 }

@@ -7,6 +7,7 @@ import * as assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { Cancelled, ensureBackend, runWork, type Progress } from "../../src/engine";
 import { confusions, type Confusions } from "../../src/explore";
+import { countRuns } from "../engine/fixtures";
 
 /** logits = x: flatten [1, 1, 3] → dense(3) with the identity kernel and no bias. */
 function identityModel(): tf.LayersModel {
@@ -20,16 +21,6 @@ function identityModel(): tf.LayersModel {
   return model;
 }
 
-/** Counts calls of the model (each is one batch run). */
-function countRuns(model: tf.LayersModel): { runs: number; restore(): void } {
-  const original = model.apply.bind(model);
-  const counter = { runs: 0, restore: () => void (model.apply = original) };
-  model.apply = ((...a: Parameters<tf.LayersModel["apply"]>) => {
-    counter.runs++;
-    return original(...a);
-  }) as tf.LayersModel["apply"];
-  return counter;
-}
 
 // 12 examples: logits rows and true classes. The prediction is the argmax of the row by construction.
 const ROWS: [number, number, number][] = [

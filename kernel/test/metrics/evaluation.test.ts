@@ -3,6 +3,7 @@
 import { after, before, describe, it } from "node:test";
 import * as assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
+import { rejectsBeforeKernels } from "../engine/fixtures";
 import { ensureBackend } from "../../src/engine";
 import { complexity, mapSimilarity, noisyLinearImputation, relevanceAccuracy, road, sparseness } from "../../src/metrics";
 import { seededRandom } from "../../src/data";
@@ -13,23 +14,6 @@ const rngImage = (h: number, w: number, c: number, seed: number) => {
   return Array.from({ length: h }, () => Array.from({ length: w }, () => Array.from({ length: c }, () => rng())));
 };
 const maxAbs = (a: number[], b: number[]) => a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i])), 0);
-
-/** Asserts that `run` rejects with `pattern` without running a single kernel or leaving a tensor. */
-async function rejectsBeforeKernels(run: () => Promise<unknown>, pattern: RegExp): Promise<void> {
-  const n0 = tf.memory().numTensors;
-  let error: unknown = null;
-  const info = await tf.profile(async () => {
-    try {
-      await run();
-    } catch (e) {
-      error = e;
-    }
-  });
-  assert.ok(error instanceof Error, `expected an error matching ${pattern}`);
-  assert.match((error as Error).message, pattern);
-  assert.deepEqual(info.kernelNames, [], `no kernel ran before the error (${info.kernelNames.join(", ")})`);
-  assert.equal(tf.memory().numTensors, n0);
-}
 
 describe("noisy linear imputation (ROAD, Rong et al. 2022)", () => {
   before(async () => {

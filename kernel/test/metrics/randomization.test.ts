@@ -10,7 +10,7 @@ import { cam } from "../../src/cam";
 import { buildShapesClassifier } from "../../src/models";
 import { makeShapes } from "../../src/data";
 import { labelRandomization, mapSimilarity, parameterRandomization } from "../../src/metrics";
-import { randomImages, smallSequential } from "../engine/fixtures";
+import { randomImages, rejectsBeforeKernels, smallSequential } from "../engine/fixtures";
 import { sameBytes, weightBytes } from "./weights";
 
 /** Names of the layers of `copy` whose trainable weights differ from `original`'s. */
@@ -119,20 +119,7 @@ describe("parameter randomisation (Adebayo et al. 2018, Sec. 3.1)", () => {
       [() => parameterRandomization(model, x, { explain: 3 as unknown as typeof explain }), /explain must be \{ cam/],
       [() => parameterRandomization({} as tf.LayersModel, x, { explain }), /expected a tf.LayersModel/],
     ];
-    for (const [run, pattern] of cases) {
-      const n0 = tf.memory().numTensors;
-      let error: unknown = null;
-      const info = await tf.profile(async () => {
-        try {
-          await run();
-        } catch (e) {
-          error = e;
-        }
-      });
-      assert.match(String((error as Error)?.message), pattern);
-      assert.deepEqual(info.kernelNames, []);
-      assert.equal(tf.memory().numTensors, n0);
-    }
+    for (const [run, pattern] of cases) await rejectsBeforeKernels(run, pattern);
     x.dispose();
     model.dispose();
   });
