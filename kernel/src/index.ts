@@ -18,3 +18,9 @@ export * from "./views";
  * @example const { overlay, lineChart } = camlab.figures; display(await overlay(photo, await camlab.cam(net, x)))
  */
 export * as figures from "./figures";
+/**
+ * Jupyter widgets from TypeScript cells (the ipywidgets 8 protocol): IntSlider, Dropdown,
+ * ToggleButtons, Button, Output, HBox/VBox, Image, interact(), and AnyWidget for your own.
+ * @example const { IntSlider } = camlab.widgets; const k = new IntSlider({ max: 10 }); k.observe(({ new: v }) => console.log(v), "value"); k
+ */
+export * as widgets from "./widgets";
