@@ -278,11 +278,13 @@ abstract class Selection<V> extends Widget<SelectionAttributes<V>> {
         super.observe((change: WidgetChange) => {
           const oldIndex = change.old as number | null;
           const labels = super.get("_options_labels") as string[];
+          const waits: Promise<void>[] = [];
           for (const name of derived) {
             const pick = (i: number | null) => (i === null ? null : name === "value" ? this.optionValues[i] : labels[i]);
             const result = (fn as Observer)({ name, old: pick(oldIndex), new: pick(change.new as number | null), owner: this as unknown as Widget, type: "change" });
-            if (result) return result;
+            if (result && typeof (result as Promise<void>).then === "function") waits.push(result as Promise<void>);
           }
+          if (waits.length) return Promise.all(waits).then(() => undefined);
         }, "index"),
       );
     }
@@ -352,7 +354,7 @@ export class Text extends Widget<TextAttributes> {
   }
 
   /** Calls `fn(text)` when the user presses Enter in the box. Returns a function that stops it. */
-  onSubmit(fn: (text: Text) => void | Promise<void>): () => void {
+  onSubmit(fn: (text: Text) => unknown): () => void {
     if (typeof fn !== "function") throw new TypeError(`Text.onSubmit: the argument must be a function (text) => void, got ${describeValue(fn)}`);
     return this.onMsg((content) => {
       if ((content as { event?: unknown } | null)?.event === "submit") return fn(this);
@@ -380,7 +382,7 @@ export class Button extends Widget<ButtonAttributes> {
    * Calls `fn(button)` in the kernel on each click (the front end sends a custom "click" message).
    * What it prints goes to the click's message: wrap it in `output.capture(…)` to show it.
    */
-  onClick(fn: (button: Button) => void | Promise<void>): () => void {
+  onClick(fn: (button: Button) => unknown): () => void {
     if (typeof fn !== "function") throw new TypeError(`Button.onClick: the argument must be a function (button) => void, got ${describeValue(fn)}`);
     return this.onMsg((content) => {
       if ((content as { event?: unknown } | null)?.event === "click") return fn(this);

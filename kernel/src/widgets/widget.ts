@@ -31,10 +31,10 @@ export interface WidgetChange<T = unknown> {
 }
 
 /** An observer: may be async (the kernel waits for it before the next message). */
-export type Observer<T = unknown> = (change: WidgetChange<T>) => void | Promise<void>;
+export type Observer<T = unknown> = (change: WidgetChange<T>) => unknown;
 
 /** A handler of custom messages from the front end. */
-export type CustomMessageHandler = (content: unknown, buffers: Uint8Array[]) => void | Promise<void>;
+export type CustomMessageHandler = (content: unknown, buffers: Uint8Array[]) => unknown;
 
 /** Options every widget takes besides its attributes. */
 export interface WidgetOptions {
@@ -311,7 +311,7 @@ export class Widget<A extends object = Record<string, unknown>> implements Regis
   private notify(change: WidgetChange): void {
     for (const { names, fn } of [...this.observers]) {
       if (names && !names.has(change.name)) continue;
-      let result: void | Promise<void>;
+      let result: unknown;
       try {
         result = fn(change);
       } catch (err) {
