@@ -81,8 +81,11 @@ export class Kernel implements KernelRuntime {
       (m) => this.log(m),
       // A widget reopened after a restart talks to "camlab.session" before any cell imported
       // camlab: load the package (its modules register their targets at import) and look again.
+      // A widget manager (JupyterLab's, VS Code's) opens "jupyter.widget.control" when it connects:
+      // the widget registry (small, no TensorFlow.js) answers it and notes that widgets can show.
       (target) => {
         if (target.startsWith("camlab.")) this.loadCamlab();
+        else if (target.startsWith("jupyter.widget")) (require("../widgets/manager") as typeof import("../widgets/manager")).widgetRegistry();
       },
     );
   }

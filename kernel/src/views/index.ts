@@ -7,6 +7,7 @@ export { activationsView, showActivations, ActivationsView, histogram, type Acti
 export { layersView, showLayers, LayersView, type LayersOptions } from "./layers";
 export { confusionView, showConfusion, ConfusionView, confusionText, confusionSvg, DEFAULT_GALLERY_PAGE, type ConfusionViewOptions } from "./confusion";
 export { imageToRgb, batchOfOne } from "./image";
+export { PortableView, setPortableViews, portableViewsMode, portableAssets, PORTABLE_ASSETS_DIR, type PortableViewsMode, type PortableViewState } from "./portable";
 export { montage, pngBase64, rgbFromRgba, type Rgb } from "./raster";
 // The shared render core (protocol/): the same colormaps, upsampling and blending the widgets draw with.
 export {

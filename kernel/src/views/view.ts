@@ -10,6 +10,8 @@ import type { BindOptions, BoundModel } from "../session/bound";
 import { currentSession } from "../session/session";
 import { guardBackend } from "../engine/backend";
 import { batchOfOne } from "./image";
+import { PortableView, portableViewFor } from "./portable";
+import { WIDGET_VIEW_MIME } from "../widgets/manager";
 
 /** A display backed by the session: a MIME payload with its handle, a PNG fallback and a text form; `show()` displays it. */
 export abstract class CamlabView<P extends { session: SessionRef | null }> {
@@ -34,8 +36,20 @@ export abstract class CamlabView<P extends { session: SessionRef | null }> {
     return this.handle ? currentSession().evict(this.handle) : false;
   }
 
+  /**
+   * The bundle: camlab's MIME type, the same view as a Jupyter widget for front ends without
+   * camlab-extension (see views/portable.ts for when), the PNG and the text.
+   */
   [JUPYTER_DISPLAY](): DisplayResult {
-    return { [this.mimeType]: this.payload, "image/png": this.png, "text/plain": this.text };
+    const bundle: Record<string, unknown> = { [this.mimeType]: this.payload, "image/png": this.png, "text/plain": this.text };
+    const widget = portableViewFor(this.mimeType, this.payload);
+    if (widget) bundle[WIDGET_VIEW_MIME] = { version_major: 2, version_minor: 0, model_id: widget.modelId };
+    return bundle;
+  }
+
+  /** The view as a Jupyter widget, live in any widget front end; it can sit in a VBox/HBox. */
+  asWidget(): PortableView {
+    return new PortableView(this.mimeType, this.payload);
   }
 
   toString(): string {

@@ -37,6 +37,8 @@ class WidgetRegistry {
   readonly models = new Map<string, RegisteredModel>();
   private attachedTo: unknown = null;
   frontendFactory: FrontendModelFactory | null = null;
+  /** A front end with a widget manager has talked to this kernel (opened a widget comm). */
+  frontEndSeen = false;
 
   /** Registers the comm targets with the running kernel (once per kernel). */
   attach(): void {
@@ -44,6 +46,7 @@ class WidgetRegistry {
     if (!kernel || this.attachedTo === kernel) return;
     this.attachedTo = kernel;
     kernel.registerCommTarget(CONTROL_TARGET, (comm) => {
+      this.frontEndSeen = true;
       comm.onMsg((data) => {
         const method = (data as { method?: unknown } | null)?.method;
         if (method !== "request_states") {
@@ -54,6 +57,7 @@ class WidgetRegistry {
       });
     });
     kernel.registerCommTarget(WIDGET_TARGET, (comm, data, buffers) => {
+      this.frontEndSeen = true;
       if (!this.frontendFactory) {
         comm.close();
         return;
@@ -61,6 +65,7 @@ class WidgetRegistry {
       this.frontendFactory(comm, data, buffers);
     });
     kernel.registerCommTarget(VERSION_TARGET, (comm) => {
+      this.frontEndSeen = true;
       comm.onMsg((data) => {
         const d = data as { validated?: unknown; frontend_version?: unknown } | null;
         if (d?.validated === false) kernel.log(`widget front end ${String(d.frontend_version)} reports it cannot talk protocol ${PROTOCOL_VERSION}`);
