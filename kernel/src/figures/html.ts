@@ -25,6 +25,11 @@ export function jpegBase64(p: Pixels, quality = 88): string {
   return Buffer.from(jpeg.encode({ data: rgba, width: p.width, height: p.height }, quality).data).toString("base64");
 }
 
+/** The encoded bytes of pixels (PNG or JPEG): what an Image widget's `value` takes. */
+export function imageBytes(p: Pixels, format: ImageFormat = "png"): Uint8Array {
+  return new Uint8Array(Buffer.from(encoded(p, format).base64, "base64"));
+}
+
 function encoded(p: Pixels, format: ImageFormat): { mime: string; base64: string } {
   return format === "jpeg" ? { mime: "image/jpeg", base64: jpegBase64(p) } : { mime: "image/png", base64: pngBase64(p) };
 }

@@ -9,7 +9,7 @@ export {
   type Pixels, type MapOptions, type OverlayOptions,
 } from "./pixels";
 export {
-  escapeHtml, jpegBase64, picture, html, gallery, table, tokenChips, confusionMatrix,
+  escapeHtml, jpegBase64, imageBytes, picture, html, gallery, table, tokenChips, confusionMatrix,
   type ImageFormat, type HtmlView, type GalleryItem, type GalleryOptions, type TableOptions,
 } from "./html";
 export { lineChart, barChart, signalChart, chartImg, svgToPngBase64, type Chart, type ChartOptions, type Series, type SignalOptions } from "./charts";

@@ -89,4 +89,9 @@ export class AnyWidget<S extends Record<string, unknown> = Record<string, unknow
     const spec = anywidgetSpec(options as AnyWidgetOptions<Record<string, unknown>>);
     super(spec, { ...(options.state ?? {}), _esm: options.esm, _css: options.css ?? null, _anywidget_id: "camlab.AnyWidget" }, { noEcho: options.noEcho as string[] | undefined });
   }
+
+  /** The class's name ("AnyWidget", "PortableView"): all anywidgets share one model name. */
+  override get widgetName(): string {
+    return this.constructor.name;
+  }
 }

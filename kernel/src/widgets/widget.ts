@@ -267,7 +267,8 @@ export class Widget<A extends object = Record<string, unknown>> implements Regis
   }
 
   toString(): string {
-    const shown = ["value", "description"].filter((k) => k in this.spec.attributes).map((k) => `${k}=${JSON.stringify(this.values[k])}`);
+    const shown = ["value", "description"].filter((k) => k in this.spec.attributes && !ArrayBuffer.isView(this.values[k])).map((k) => `${k}=${JSON.stringify(this.values[k])}`);
+    if (Array.isArray(this.values.children)) shown.push(`${this.values.children.length} children`);
     return `${this.widgetName}(${shown.join(", ")})`;
   }
 
@@ -307,6 +308,17 @@ export class Widget<A extends object = Record<string, unknown>> implements Regis
   }
 
   private pendingObservers: Promise<void>[] | null = null;
+  /** Async observers still running. */
+  private readonly inFlight = new Set<Promise<void>>();
+
+  /**
+   * Resolves when every async observer started so far has finished: after `w.value = 3` in a
+   * cell, `await w.settled()` waits for what the change set off (a front-end change is waited
+   * for by the kernel itself).
+   */
+  async settled(): Promise<void> {
+    while (this.inFlight.size) await Promise.all([...this.inFlight]);
+  }
 
   private notify(change: WidgetChange): void {
     for (const { names, fn } of [...this.observers]) {
@@ -321,6 +333,8 @@ export class Widget<A extends object = Record<string, unknown>> implements Regis
       if (result && typeof (result as Promise<void>).then === "function") {
         const p = (result as Promise<void>).catch((err) => this.report(`an observer of ${change.name}`, err));
         if (this.pendingObservers) this.pendingObservers.push(p);
+        this.inFlight.add(p);
+        void p.finally(() => this.inFlight.delete(p));
       }
     }
   }
