@@ -262,6 +262,62 @@ class WidgetProtocolTests(unittest.TestCase):
         self.send(model_id, {"method": "update", "state": {"count": 4}, "buffer_paths": []})
         self.assertEqual(self.k.value("aw.get('count')"), "4")
 
+    # ---- camlab's views as portable widgets ----------------------------------------------------
+
+    def test_a_camlab_view_as_a_widget_is_served_by_the_session_over_custom_messages(self):
+        reply, msgs = self.k.execute(
+            'camlab.setPortableViews("always");\n'
+            "const net2 = (await import('@tensorflow/tfjs')).sequential({ layers: [\n"
+            "  (await import('@tensorflow/tfjs')).layers.conv2d({ inputShape: [8, 8, 3], filters: 2, kernelSize: 3, name: 'conv' }),\n"
+            "  (await import('@tensorflow/tfjs')).layers.flatten({ name: 'flat' }),\n"
+            "  (await import('@tensorflow/tfjs')).layers.dense({ units: 2, name: 'out' }) ] });\n"
+            "const hv = await camlab.heatmapView(net2, (await import('@tensorflow/tfjs')).ones([8, 8, 3]), { labels: ['a', 'b'] });\n"
+            "display(hv);\n"
+            'camlab.setPortableViews("auto");\n'
+            "hv.handle"
+        )
+        self.assertEqual(reply["status"], "ok", reply.get("evalue"))
+        handle = of_type(msgs, "execute_result")[0]["content"]["data"]["text/plain"].strip("'")
+        opened = [m for m in of_type(msgs, "comm_open") if m["content"]["data"]["state"].get("_model_name") == "AnyModel"]
+        self.assertEqual(len(opened), 1)
+        state = opened[0]["content"]["data"]["state"]
+        self.assertEqual(state["mime"], "application/vnd.camlab.heatmap+json")
+        self.assertEqual(state["payload"]["session"]["handle"], handle)
+        self.assertIn("export", state["_esm"])
+        shown = of_type(msgs, "display_data")[-1]["content"]["data"]
+        self.assertEqual(shown[VIEW_MIME]["model_id"], opened[0]["content"]["comm_id"])
+        self.assertIn("application/vnd.camlab.heatmap+json", shown)
+        self.assertIn("image/png", shown)
+        # a session request through the widget: the same reply as on the camlab.session comm
+        model_id = opened[0]["content"]["comm_id"]
+        _, msgs = self.send(model_id, {"method": "custom", "content": {"session": {"id": "q1", "op": "cam.compute", "handle": handle, "args": {"method": "gradcam", "layer": "conv", "classIndex": 1}}}})
+        replies = [m["content"]["data"]["content"]["session"] for m in of_type(msgs, "comm_msg") if m["content"]["data"].get("method") == "custom"]
+        final = [r for r in replies if r.get("id") == "q1" and "ok" in r]
+        self.assertEqual(len(final), 1, replies)
+        self.assertTrue(final[0]["ok"], final[0])
+        self.assertEqual(final[0]["op"], "cam.compute")
+        # a bad request gets an error reply, through the widget too
+        _, msgs = self.send(model_id, {"method": "custom", "content": {"session": {"id": "q2", "op": "no.such.op", "handle": handle}}})
+        bad = [m["content"]["data"]["content"]["session"] for m in of_type(msgs, "comm_msg") if m["content"]["data"].get("method") == "custom"]
+        self.assertEqual(bad[0]["error"]["code"], "bad_request")
+
+    def test_displays_carry_no_widget_unless_a_widget_manager_connected(self):
+        """nbclient, nbconvert and plain clients open no jupyter.widget.control comm: their outputs stay as they were."""
+        self.assertEqual(self.k.value("camlab.portableViewsMode()"), "'auto'")
+        # this kernel has seen a control comm in another test; a fresh one has not
+        k2 = KernelUnderTest()
+        try:
+            reply, msgs = k2.execute(
+                'import * as camlab from "camlab";\nimport * as tf from "@tensorflow/tfjs";\n'
+                "const m = tf.sequential({ layers: [tf.layers.conv2d({ inputShape: [8, 8, 3], filters: 2, kernelSize: 3 }), tf.layers.flatten(), tf.layers.dense({ units: 2 })] });\n"
+                "await camlab.showHeatmap(m, tf.ones([8, 8, 3]))"
+            )
+            self.assertEqual(reply["status"], "ok", reply.get("evalue"))
+            self.assertEqual(of_type(msgs, "comm_open"), [])
+            self.assertNotIn(VIEW_MIME, of_type(msgs, "display_data")[-1]["content"]["data"])
+        finally:
+            k2.close()
+
     # ---- bad values ---------------------------------------------------------------------------
 
     def test_bad_values_from_a_cell_are_refused_with_the_expected_type(self):
