@@ -3,7 +3,7 @@
 // Everything a fresh clone lacks is installed here, so the README's two commands are the
 // whole set-up a user does.
 import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, statSync, readdirSync } from "node:fs";
+import { existsSync, mkdirSync, rmSync, statSync, readdirSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { ensureMesaVulkan } from "./webgpu.mjs";
@@ -29,6 +29,10 @@ export const DEBIAN_PACKAGES = [
   "jupyter-client",
   "chromium",
   "fonts-dejavu-core",
+  // The wheel of the prebuilt extension, built offline (`npm run package`, the packaging suite).
+  "python3-build",
+  "python3-hatchling",
+  "python3-installer",
 ];
 
 /** Python modules that must import under /usr/bin/python3, with the Debian package giving each. */
@@ -40,6 +44,9 @@ const PYTHON_MODULES = {
   nbconvert: "python3-nbconvert",
   jupyter_kernel_test: "python3-jupyter-kernel-test",
   jupyter_client: "jupyter-client",
+  build: "python3-build",
+  hatchling: "python3-hatchling",
+  installer: "python3-installer",
 };
 
 /** Jupyter state kept inside the checkout so runs never touch (or depend on) the user's $HOME. */
@@ -65,14 +72,14 @@ export function log(msg) {
   process.stdout.write(`[camlab] ${msg}\n`);
 }
 
-/** The packages of DEBIAN_PACKAGES that dpkg does not list as installed (null without dpkg). */
-function missingByDpkg() {
+/** The packages of `packages` that dpkg does not list as installed (null without dpkg). */
+function missingByDpkg(packages = DEBIAN_PACKAGES) {
   if (!existsSync("/usr/bin/dpkg-query")) return null;
-  const r = spawnSync("dpkg-query", ["-W", "-f=${Package} ${db:Status-Status}\\n", ...DEBIAN_PACKAGES], { encoding: "utf8" });
+  const r = spawnSync("dpkg-query", ["-W", "-f=${Package} ${db:Status-Status}\\n", ...packages], { encoding: "utf8" });
   const installed = new Set(
     (r.stdout || "").split("\n").map((l) => l.trim().split(" ")).filter(([, status]) => status === "installed").map(([name]) => name),
   );
-  return DEBIAN_PACKAGES.filter((p) => !installed.has(p));
+  return packages.filter((p) => !installed.has(p));
 }
 
 function missingSystemParts() {
@@ -114,6 +121,25 @@ export function ensureSystemPackages({ needBrowser = true, webgpuDriver = false 
 function installDebianPackages(needBrowser) {
   let missing = missingSystemParts();
   if (!needBrowser) missing = missing.filter((p) => p !== "chromium");
+  aptInstall(
+    missing,
+    `(On other systems: Python 3 with jupyter_server, jupyterlab_server, nbclient, nbconvert, ` +
+      `jupyter_kernel_test, jupyter_client, build, hatchling, installer, reachable as /usr/bin/python3, and Chromium at /usr/bin/chromium.)`,
+  );
+}
+
+/**
+ * Installs those of `packages` (Debian names) that dpkg lacks, as `npm test` installs its list;
+ * without dpkg, or when not root, stops with the command to run and `otherSystems` (what to
+ * install elsewhere). Returns the packages it installed.
+ */
+export function ensureDebianPackages(packages, otherSystems) {
+  const missing = missingByDpkg(packages) ?? packages;
+  aptInstall(missing, otherSystems);
+  return missing;
+}
+
+function aptInstall(missing, otherSystems) {
   if (missing.length === 0) return;
   const isRoot = process.getuid?.() === 0;
   const hasApt = existsSync("/usr/bin/apt-get");
@@ -121,9 +147,7 @@ function installDebianPackages(needBrowser) {
   if (!isRoot || !hasApt) {
     console.error(
       `camlab needs these Debian/Ubuntu packages, which are not installed:\n  ${missing.join("\n  ")}\n` +
-        `Install them with:\n  sudo apt-get update && sudo ${cmd}\n` +
-        `(On other systems: Python 3 with jupyter_server, jupyterlab_server, nbclient, nbconvert, ` +
-        `jupyter_kernel_test, jupyter_client, reachable as /usr/bin/python3, and Chromium at /usr/bin/chromium.)`,
+        `Install them with:\n  sudo apt-get update && sudo ${cmd}\n${otherSystems}`,
     );
     process.exit(2);
   }
@@ -159,8 +183,31 @@ function newestMtime(dir) {
   return newest;
 }
 
+/**
+ * Compiled files under kernel/dist/{src,test} whose source in kernel/{src,test} is gone (tsc never
+ * removes outputs): `npm pack` would ship stale ones from dist/src, and the kernel suite would run
+ * stale tests from dist/test. Paths relative to kernel/dist.
+ */
+export function staleKernelOutputs() {
+  const kernel = path.join(repoRoot, "kernel");
+  const stale = [];
+  for (const part of ["src", "test"]) {
+    const out = path.join(kernel, "dist", part);
+    if (!existsSync(out)) continue;
+    for (const f of readdirSync(out, { recursive: true }).map(String)) {
+      const source = f.match(/^(.*)(?:\.d\.ts|\.js\.map|\.js)$/)?.[1];
+      if (source !== undefined && !existsSync(path.join(kernel, part, `${source}.ts`))) stale.push(path.join(part, f));
+    }
+  }
+  return stale;
+}
+
 /** Builds the kernel package, the prebuilt extension and the JupyterLab host when their sources changed. */
 export function buildAll({ force = false } = {}) {
+  for (const f of staleKernelOutputs()) {
+    log(`removing kernel/dist/${f} (its source is gone)`);
+    rmSync(path.join(repoRoot, "kernel", "dist", f), { force: true });
+  }
   const kernelOut = path.join(repoRoot, "kernel", "dist", "src", "index.js");
   if (force || !existsSync(kernelOut) || statSync(kernelOut).mtimeMs < newestMtime(path.join(repoRoot, "kernel", "src"))
       || newestMtime(path.join(repoRoot, "kernel", "test")) > statSync(kernelOut).mtimeMs) {
