@@ -1,12 +1,13 @@
 // `npm test`: sets up what a fresh clone lacks, builds, and runs every test suite of the project:
 //   kernel unit tests (node:test) · extension unit tests (node:test) · kernel protocol tests
 //   (jupyter_kernel_test + jupyter_client, Python) · notebooks (nbclient) · browser end-to-end
-//   (real JupyterLab in Chromium) · the engine's tests again on webgpu (kernel-webgpu: Mesa's
-//   llvmpipe where there is no GPU; a subset, CAMLAB_WEBGPU_TESTS=all for every engine suite;
+//   (real JupyterLab in Chromium) · packaging (the wheel and the npm tarball, installed as users
+//   install them, used by a lab server and a notebook) · the engine's tests again on webgpu
+//   (kernel-webgpu: Mesa's llvmpipe where there is no GPU; a subset, CAMLAB_WEBGPU_TESTS=all for every engine suite;
 //   skipped when there is no WebGPU adapter, failed instead when CAMLAB_REQUIRE_WEBGPU=1, or with
 //   CAMLAB_REQUIRE_WEBGPU=auto when Mesa's driver could be unpacked on this machine).
 //   Exits non-zero when any suite fails.
-// `npm test -- <suite>...` runs only the named suites (kernel, extension, protocol, notebooks, browser, kernel-webgpu).
+// `npm test -- <suite>...` runs only the named suites (kernel, extension, protocol, notebooks, browser, packaging, kernel-webgpu).
 import { spawnSync } from "node:child_process";
 import { existsSync, readdirSync } from "node:fs";
 import path from "node:path";
@@ -15,6 +16,8 @@ import {
 } from "./lib/setup.mjs";
 import { findWebgpuEnv, webgpuTestFiles, SYNC_READ_GUARD } from "./lib/webgpu.mjs";
 
+const nodeTestFiles = (dir, suffix) =>
+  existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith(suffix)).map((f) => path.join(dir, f)) : [];
 const nodeTestDirs = (dir) =>
   existsSync(dir) ? readdirSync(dir, { recursive: true }).filter((f) => String(f).endsWith(".test.js")).map((f) => path.join(dir, String(f))) : [];
 
@@ -37,6 +40,12 @@ const SUITES = {
     cmd: process.execPath,
     args: ["--test", "--test-concurrency=1", "--test-reporter=spec",
       ...(existsSync(path.join(repoRoot, "test", "browser")) ? readdirSync(path.join(repoRoot, "test", "browser")).filter((f) => f.endsWith(".test.mjs")).map((f) => path.join(repoRoot, "test", "browser", f)) : [])],
+  }),
+  // The wheel and the npm tarball, built from the current build and installed into temporary
+  // prefixes as users install them (test/packaging).
+  packaging: () => ({
+    cmd: process.execPath,
+    args: ["--test", "--test-concurrency=1", "--test-reporter=spec", ...nodeTestFiles(path.join(repoRoot, "test", "packaging"), ".test.mjs")],
   }),
   "kernel-webgpu": () => {
     const gpu = findWebgpuEnv(env);

@@ -102,9 +102,11 @@ export function ensureCamlabKernelspec() {
  *               camlab one installed when missing); null checks none
  *   jupyterPath more folders for JUPYTER_PATH (e.g. a folder with another kernelspec)
  *   label       a name for the run folder and the server log (default "lab")
+ *   serverArgs  more --ServerApp.* / --CamlabLabApp.* options for the server (e.g. another
+ *               labextensions_path)
  * Returns { url, baseUrl, token, port, rootDir, runDir, newPage(), stop(), serverLog() }.
  */
-export async function startLab({ notebooks = {}, files = {}, kernel = CAMLAB_KERNEL, jupyterPath = [], label = "lab" } = {}) {
+export async function startLab({ notebooks = {}, files = {}, kernel = CAMLAB_KERNEL, jupyterPath = [], label = "lab", serverArgs = [] } = {}) {
   const python = findJupyterPython();
   if (!python) throw new Error(PYTHON_SIDE_HELP);
   buildLab({ stdio: "pipe" }); // no-op when up to date
@@ -162,6 +164,7 @@ export async function startLab({ notebooks = {}, files = {}, kernel = CAMLAB_KER
     env,
     exposeApp: true,
     defaultKernel: kernel ?? CAMLAB_KERNEL,
+    extraArgs: serverArgs,
   });
   const serverStartMs = Date.now() - t0;
 
