@@ -6,7 +6,7 @@
 // `npm run package` (scripts/package.mjs) builds first and then calls these; the packaging tests
 // (test/packaging) call them on the current build, so both test what a release would ship.
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { PYTHON, repoRoot, staleKernelOutputs } from "./setup.mjs";
 
@@ -61,6 +61,8 @@ export function buildWheel(outDir, { python = findWheelPython() } = {}) {
   );
   const name = r.stdout.match(/Successfully built (\S+\.whl)/)?.[1] ?? readdirSync(outDir).find((f) => f.endsWith(".whl") && !before.has(f));
   if (!name) throw new Error(`python -m build reported no wheel:\n${r.stdout}`);
+  // build writes it through a private temp file (mode 0600); a release file is for everyone to read.
+  chmodSync(path.join(outDir, name), 0o644);
   return path.join(outDir, name);
 }
 

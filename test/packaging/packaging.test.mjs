@@ -181,6 +181,7 @@ r.dispose();`;
 });
 
 test("the lab server finds the extension in the wheel's prefix alone and renders a camlab output with it", async () => {
+  const t0 = Date.now();
   const lab = await startLab({
     label: "packaging",
     notebooks: {
@@ -231,5 +232,6 @@ await camlab.showLayers(camlab.buildShapesClassifier({ size: 16, seed: 3 }), nul
     assert.deepEqual(errors.requests, []);
   } finally {
     await lab.stop();
+    timings["lab test"] = Date.now() - t0;
   }
 });
