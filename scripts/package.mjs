@@ -3,8 +3,8 @@
 //   dist/camlab-<version>.tgz                          the kernel package (npm install it; or npm publish it)
 //
 // Builds from a clean state first: kernel/dist/src is removed and recompiled (tsc never removes
-// the output of a deleted source, and npm pack would ship it), the extension's lib and its
-// prebuilt labextension are rebuilt. Offline: the wheel is built by the installed hatchling
+// the output of a deleted source, and npm pack would ship it), the extension's lib, its
+// prebuilt labextension and the portable views it bundles into kernel/assets/portable are rebuilt. Offline: the wheel is built by the installed hatchling
 // (`python3 -m build --no-isolation`; Debian's python3-build and python3-hatchling, installed
 // here when missing and running as root, as `npm test` does), the tarball by `npm pack`.
 // `-- --out DIR` writes elsewhere than dist/.
@@ -40,9 +40,10 @@ if (!findWheelPython()) {
 log("building the kernel from clean (tsc)");
 rmSync(path.join(repoRoot, "kernel", "dist", "src"), { recursive: true, force: true });
 run("npm", ["run", "build", "-w", "camlab"]);
-log("building the prebuilt extension");
+log("building the prebuilt extension and the kernel's portable views (kernel/assets/portable)");
 run("npm", ["run", "build:lib", "-w", "camlab-extension"]);
 run("npm", ["run", "build:labextension", "-w", "camlab-extension"]);
+run("npm", ["run", "build:portable", "-w", "camlab-extension"]);
 
 const { extension, kernel } = versions();
 // A previous run's files of the same versions are replaced, others are left.

@@ -14,6 +14,12 @@ export const EXTENSION_DIR = path.join(repoRoot, "extension");
 export const KERNEL_DIR = path.join(repoRoot, "kernel");
 /** The prebuilt extension the wheel ships (the extension's `jupyterlab.outputDir`). */
 export const LABEXTENSION_BUILD = path.join(EXTENSION_DIR, "build", "labextensions", "camlab-extension");
+/**
+ * Kernel files that are build outputs of the extension (its portable views, bundled by
+ * `npm run build:portable -w camlab-extension`; git ignores them) yet run-time files of the
+ * kernel package (kernel/src/views/portable.ts reads them).
+ */
+export const KERNEL_BUILT_ASSETS = ["assets/portable/camlab-views.mjs", "assets/portable/camlab-views.css"];
 
 /** What `import build, hatchling` needs, per Debian package, for the message when it fails. */
 const WHEEL_TOOLS = "python3-build python3-hatchling (Debian/Ubuntu), or `pip install build hatchling`";
@@ -68,11 +74,16 @@ export function buildWheel(outDir, { python = findWheelPython() } = {}) {
 
 /**
  * `npm pack`s the kernel package into `outDir`; returns { file, size, unpackedSize, entryCount,
- * files } from npm's own report. Refuses to pack stale compiled files.
+ * files } from npm's own report. Refuses to pack without the portable views or with stale
+ * compiled files.
  */
 export function packKernel(outDir) {
   if (!existsSync(path.join(KERNEL_DIR, "dist", "src", "index.js"))) {
     throw new Error("kernel/dist/src is missing: build the kernel first (npm run build -w camlab)");
+  }
+  const missing = KERNEL_BUILT_ASSETS.filter((f) => !existsSync(path.join(KERNEL_DIR, f)));
+  if (missing.length) {
+    throw new Error(`kernel/${missing.join(", kernel/")} missing: build the portable views first (npm run build:lib -w camlab-extension && npm run build:portable -w camlab-extension)`);
   }
   const stale = staleKernelOutputs().filter((f) => f.startsWith(`src${path.sep}`));
   if (stale.length) {

@@ -8,7 +8,8 @@
 //   tarball  npm pack → npm install <tgz> in a fresh project outside the checkout (no
 //            node_modules above it) → npx camlab install --prefix <tmp> → nbclient runs a cell
 //            with that kernelspec alone (JUPYTER_PATH = that prefix): camlab and tfjs load from the
-//            installed package and compute a Grad-CAM. The Chromium test runs the same kernel.
+//            installed package and compute a Grad-CAM, and the portable views' bundle is there.
+//            The Chromium test runs the same kernel.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
@@ -16,7 +17,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { after, before, test } from "node:test";
-import { buildWheel, LABEXTENSION_BUILD, packKernel, versions } from "../../scripts/lib/package.mjs";
+import { buildWheel, KERNEL_BUILT_ASSETS, LABEXTENSION_BUILD, packKernel, versions } from "../../scripts/lib/package.mjs";
 import { PYTHON } from "../../scripts/lib/setup.mjs";
 import { notebook, openLab, openNotebook, runAllCells, screenshot, startLab, waitInPage } from "../browser/harness.mjs";
 
@@ -126,7 +127,7 @@ test("the wheel installs the prebuilt extension, with install.json naming the wh
 
 test("the npm tarball holds the kernel's runtime files only", () => {
   const files = tarball.files;
-  for (const f of ["package.json", "README.md", "bin/camlab.js", "dist/src/index.js", "dist/src/index.d.ts", "dist/src/jupyter/cli.js", "assets/logo-32x32.png", "assets/logo-64x64.png", "assets/images/chelsea.png"]) {
+  for (const f of ["package.json", "README.md", "bin/camlab.js", "dist/src/index.js", "dist/src/index.d.ts", "dist/src/jupyter/cli.js", "assets/logo-32x32.png", "assets/logo-64x64.png", "assets/images/chelsea.png", ...KERNEL_BUILT_ASSETS]) {
     assert.ok(files.includes(f), `${f} is in the tarball`);
   }
   assert.deepEqual(files.filter((f) => !/^(bin|dist\/src|assets)\//.test(f) && !["package.json", "README.md"].includes(f)), [], "only bin, dist/src, assets, package.json, README.md");
@@ -162,6 +163,7 @@ console.log(JSON.stringify({
   shape: r.heatmap.shape,
   max: Math.max(...heat),
   min: Math.min(...heat),
+  portableViews: camlab.portableAssets().esm.length,
 }));
 r.dispose();`;
   const r = time("nbclient cell", () =>
@@ -178,6 +180,7 @@ r.dispose();`;
   assert.equal(printed.sum, 6.5);
   assert.deepEqual(printed.shape, [1, 16, 16]);
   assert.ok(printed.min >= 0 && printed.max <= 1 && printed.max > 0, `heatmap in [0, 1], not all zero: ${printed.min}..${printed.max}`);
+  assert.ok(printed.portableViews > 1000, "the installed kernel reads its portable views (assets/portable)");
 });
 
 test("the lab server finds the extension in the wheel's prefix alone and renders a camlab output with it", async () => {
@@ -220,10 +223,11 @@ await camlab.showLayers(camlab.buildShapesClassifier({ size: 16, seed: 3 }), nul
     const stdout = cell.outputs.filter((o) => o.name === "stdout").map((o) => o.text).join("");
     assert.equal(stdout.trim(), path.join(project, "node_modules", "camlab", "bin", "camlab.js"), "the kernel is the installed tarball's");
     assert.ok(cell.outputs.some((o) => o.data?.[LAYERS_MIME]), `a ${LAYERS_MIME} output`);
-    // The extension's renderer, live on the kernel's session: the layer list of the model.
+    // The extension's MIME renderer (CamlabRenderer: the output area's own output widget, not a
+    // view nested in some other renderer), live on the kernel's session: the model's layers.
     const layers = await waitInPage(page, () => {
       const w = document.querySelector('[data-testid="camlab-layers"]');
-      return w?.dataset.state === "live" && w.classList.contains("camlab-widget") ? w.textContent : null;
+      return w?.dataset.state === "live" && w.classList.contains("camlab-widget") && w.classList.contains("jp-OutputArea-output") ? w.textContent : null;
     }, undefined, { timeoutMs: 60_000 });
     for (const name of ["conv1", "last_conv", "logits"]) assert.ok(layers.includes(name), `the layer browser lists ${name}`);
     await screenshot(page, "packaging-layers", { selector: '[data-testid="camlab-layers"]' });
