@@ -127,10 +127,10 @@ test("the wheel installs the prebuilt extension, with install.json naming the wh
 
 test("the npm tarball holds the kernel's runtime files only", () => {
   const files = tarball.files;
-  for (const f of ["package.json", "README.md", "bin/camlab.js", "dist/src/index.js", "dist/src/index.d.ts", "dist/src/jupyter/cli.js", "assets/logo-32x32.png", "assets/logo-64x64.png", "assets/images/chelsea.png", ...KERNEL_BUILT_ASSETS]) {
+  for (const f of ["package.json", "README.md", "LICENSE", "bin/camlab.js", "dist/src/index.js", "dist/src/index.d.ts", "dist/src/jupyter/cli.js", "assets/logo-32x32.png", "assets/logo-64x64.png", "assets/images/chelsea.png", ...KERNEL_BUILT_ASSETS]) {
     assert.ok(files.includes(f), `${f} is in the tarball`);
   }
-  assert.deepEqual(files.filter((f) => !/^(bin|dist\/src|assets)\//.test(f) && !["package.json", "README.md"].includes(f)), [], "only bin, dist/src, assets, package.json, README.md");
+  assert.deepEqual(files.filter((f) => !/^(bin|dist\/src|assets)\//.test(f) && !["package.json", "README.md", "LICENSE"].includes(f)), [], "only bin, dist/src, assets, package.json, README.md, LICENSE");
   assert.deepEqual(files.filter((f) => f.endsWith(".map") || (f.endsWith(".ts") && !f.endsWith(".d.ts"))), [], "no source maps or TypeScript sources");
   // Lean: ~0.5 MB today; a jump means something unintended got in.
   assert.ok(tarball.size < 2 * 1024 * 1024, `tarball is ${tarball.size} bytes`);
