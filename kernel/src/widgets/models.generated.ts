@@ -2,7 +2,10 @@
 // (jupyterwidgetmodels.v8.md, the ipywidgets 8 model specification): do not edit.
 import type { ModelSpec } from "./spec";
 
-/** Every ipywidgets 8 model: its module, version, view and each attribute's type and default. */
+/**
+ * Every ipywidgets 8 model: its module, version, view and each attribute's type and default.
+ * @internal (a table of data, not API to read: see jupyterwidgetmodels.v8.md)
+ */
 export const MODELS = {
   AccordionModel: {
     module: "@jupyter-widgets/controls",
