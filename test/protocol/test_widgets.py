@@ -318,6 +318,21 @@ class WidgetProtocolTests(unittest.TestCase):
         finally:
             k2.close()
 
+    def test_interrupt_stops_a_long_observer_and_the_kernel_takes_the_next_move(self):
+        model_id, _ = self.make("busy", "new W.IntSlider({ max: 10 })")
+        self.run_ok('let stoppedBy = "";\nbusy.observe(async () => {\n  try { for (let i = 0; i < 1e7; i++) await camlab.checkpoint("spin", i, 1e7); }\n'
+                    '  catch (e) { stoppedBy = `${(e as Error).name}: ${(e as Error).message}`; throw e; }\n}, "value");')
+        import time
+        msg_id = self.raw.send("comm_msg", {"comm_id": model_id, "data": {"method": "update", "state": {"value": 3}, "buffer_paths": []}})
+        time.sleep(1.0)
+        t0 = time.monotonic()
+        self.k.km.interrupt_kernel()
+        self.k.iopub_until_idle(msg_id, timeout=15)
+        took = time.monotonic() - t0
+        self.assertLess(took, 10, "the observer stopped at its next checkpoint")
+        self.assertRegex(self.k.value("stoppedBy"), r"Cancelled|KeyboardInterrupt|interrupted")
+        self.assertEqual(self.k.value("busy.value"), "3")
+
     # ---- bad values ---------------------------------------------------------------------------
 
     def test_bad_values_from_a_cell_are_refused_with_the_expected_type(self):

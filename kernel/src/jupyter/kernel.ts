@@ -486,6 +486,9 @@ export class Kernel implements KernelRuntime {
     } catch (err) {
       this.log(`interrupt: could not cancel the widget requests: ${(err as Error).message}`);
     }
+    // And the widget callbacks running (an observer computing a CAM on a slider move).
+    const registry = (globalThis as Record<symbol, { interrupt?(reason?: string): number } | undefined>)[Symbol.for("camlab.widgets.registry")];
+    widgets += registry?.interrupt?.("interrupted") ?? 0;
     if (!cell && widgets === 0) this.log("interrupt: no cell or widget request was running; nothing to interrupt");
   }
 

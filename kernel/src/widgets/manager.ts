@@ -39,6 +39,14 @@ class WidgetRegistry {
   frontendFactory: FrontendModelFactory | null = null;
   /** A front end with a widget manager has talked to this kernel (opened a widget comm). */
   frontEndSeen = false;
+  /** The work scopes of widget messages being handled (observers, clicks): Interrupt aborts them. */
+  readonly running = new Set<AbortController>();
+
+  /** Aborts the widget callbacks running now (the kernel's Interrupt); returns how many. */
+  interrupt(reason = "interrupted"): number {
+    for (const c of this.running) c.abort(reason);
+    return this.running.size;
+  }
 
   /** Registers the comm targets with the running kernel (once per kernel). */
   attach(): void {

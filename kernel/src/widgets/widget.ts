@@ -11,6 +11,7 @@
 // that message (an Output widget's capture() shows it), and the kernel stays busy until async
 // observers finish, so the next message (another slider move, a cell) waits for them.
 import { closestNames } from "../engine/names";
+import { runWork } from "../engine/work";
 import { currentKernel, type Comm } from "../jupyter/runtime";
 import { JUPYTER_DISPLAY, type DisplayResult } from "../display/mime";
 import { MODELS, type ModelName } from "./models.generated";
@@ -352,7 +353,22 @@ export class Widget<A extends object = Record<string, unknown>> implements Regis
     this.comm.send({ method, state, buffer_paths }, buffers);
   }
 
+  /**
+   * A message from the front end, handled in a work scope of its own: the callbacks it runs
+   * (observers, clicks) stop at their next engine checkpoint when the kernel is interrupted.
+   */
   private async handleMessage(data: unknown, buffers: Uint8Array[]): Promise<void> {
+    const registry = widgetRegistry();
+    const controller = new AbortController();
+    registry.running.add(controller);
+    try {
+      await runWork({ signal: controller.signal }, () => this.dispatch(data, buffers));
+    } finally {
+      registry.running.delete(controller);
+    }
+  }
+
+  private async dispatch(data: unknown, buffers: Uint8Array[]): Promise<void> {
     const d = (data ?? {}) as { method?: unknown; state?: unknown; buffer_paths?: unknown; content?: unknown };
     switch (d.method) {
       case "update":
