@@ -6,7 +6,8 @@
 // prebuilt extension (built against the same file) agree on what is shared.
 //
 // Beyond the core, the host bundles the Jupyter widget manager (@jupyter-widgets/jupyterlab-manager,
-// what Python's `jupyterlab_widgets` installs) and anywidget's front end (src/anywidget.js), so
+// what Python's `jupyterlab_widgets` installs, through src/widget-manager.js, which fixes its
+// handling of notebooks without a kernel) and anywidget's front end (src/anywidget.js), so
 // kernels can speak the `jupyter.widget` comm protocol in any lab served from here, camlab's
 // extension loaded or not. @jupyter-widgets/base, controls and output are shared singletons, so a
 // prebuilt widget extension (e.g. one installed by pip) registers with the host's manager.
@@ -65,7 +66,7 @@ mkdirSync(generatedDir, { recursive: true });
 // Extensions bundled beyond the core ones: package name -> module to import. A prebuilt extension
 // of the same name replaces one, as it does a core extension (src/index.js).
 const hostExtensions = {
-  "@jupyter-widgets/jupyterlab-manager": "@jupyter-widgets/jupyterlab-manager",
+  "@jupyter-widgets/jupyterlab-manager": path.join(here, "src", "widget-manager.js"),
   anywidget: path.join(here, "src", "anywidget.js"),
 };
 // The widget packages a prebuilt widget extension imports: one copy for everyone.
