@@ -94,6 +94,7 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
  * options: python (from findJupyterPython), rootDir (the file browser's root), port, token,
  * env (Jupyter folders: JUPYTER_PATH with the camlab kernelspec, JUPYTER_CONFIG_DIR, ...),
  * ip (127.0.0.1), openBrowser (false), exposeApp (window.jupyterapp, for tests),
+ * camlabExtension (true; false serves the lab without camlab's prebuilt extension),
  * defaultKernel (the kernelspec new notebooks get, e.g. "camlab"; jupyter_server's default is
  * python3, which need not exist), extraArgs (more --ServerApp.* / --CamlabLabApp.* options),
  * onOutput(text) for the server's log,
@@ -109,6 +110,7 @@ export async function startLabServer({
   ip = "127.0.0.1",
   openBrowser = false,
   exposeApp = false,
+  camlabExtension = true,
   defaultKernel,
   extraArgs = [],
   onOutput = () => {},
@@ -126,6 +128,7 @@ export async function startLabServer({
     `--ServerApp.open_browser=${openBrowser ? "True" : "False"}`,
     ...(process.getuid?.() === 0 ? ["--ServerApp.allow_root=True"] : []),
     ...(exposeApp ? ["--CamlabLabApp.expose_app_in_browser=True"] : []),
+    ...(camlabExtension ? [] : ["--CamlabLabApp.camlab_extension=False"]),
     ...(defaultKernel ? [`--MappingKernelManager.default_kernel_name=${defaultKernel}`] : []),
     ...extraArgs,
   ];

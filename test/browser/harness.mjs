@@ -34,6 +34,10 @@ export const CHROMIUM = process.env.CAMLAB_CHROMIUM || "/usr/bin/chromium";
 /** The project's Jupyter data folder that `camlab install --prefix .jupyter/prefix` writes to. */
 export const PROJECT_JUPYTER_PATH = path.join(repoRoot, ".jupyter", "prefix", "share", "jupyter");
 export const CAMLAB_KERNEL = "camlab";
+// newPage() points this process's TMPDIR into a run folder that stop() removes: a second lab in
+// the same test file must not make its folders under that one.
+const SYSTEM_TMPDIR = os.tmpdir();
+const ORIGINAL_TMPDIR = process.env.TMPDIR;
 
 const CHROMIUM_ARGS = [
   "--no-sandbox",
@@ -104,9 +108,19 @@ export function ensureCamlabKernelspec() {
  *   label       a name for the run folder and the server log (default "lab")
  *   serverArgs  more --ServerApp.* / --CamlabLabApp.* options for the server (e.g. another
  *               labextensions_path)
+ *   camlabExtension  false serves the lab without camlab's prebuilt extension (the widget
+ *               manager and anywidget are still there): how a front end without camlab looks
  * Returns { url, baseUrl, token, port, rootDir, runDir, newPage(), stop(), serverLog() }.
  */
-export async function startLab({ notebooks = {}, files = {}, kernel = CAMLAB_KERNEL, jupyterPath = [], label = "lab", serverArgs = [] } = {}) {
+export async function startLab({
+  notebooks = {},
+  files = {},
+  kernel = CAMLAB_KERNEL,
+  jupyterPath = [],
+  label = "lab",
+  serverArgs = [],
+  camlabExtension = true,
+} = {}) {
   const python = findJupyterPython();
   if (!python) throw new Error(PYTHON_SIDE_HELP);
   buildLab({ stdio: "pipe" }); // no-op when up to date
@@ -119,7 +133,7 @@ export async function startLab({ notebooks = {}, files = {}, kernel = CAMLAB_KER
   const runDir = path.join(ARTIFACTS_DIR, "runs", `${label}-${randomBytes(3).toString("hex")}`);
   // Chromium puts a unix socket (at most 107 bytes of path) in TMPDIR: when the checkout's path is
   // long, HOME and TMPDIR go to a fresh folder under the system's temp folder instead.
-  const shortDir = path.join(runDir, "tmp").length > 60 ? mkdtempSync(path.join(os.tmpdir(), "camlab-browser-")) : runDir;
+  const shortDir = path.join(runDir, "tmp").length > 60 ? mkdtempSync(path.join(SYSTEM_TMPDIR, "camlab-browser-")) : runDir;
   const dirs = {
     root: path.join(runDir, "root"),
     home: path.join(shortDir, "home"),
@@ -163,6 +177,7 @@ export async function startLab({ notebooks = {}, files = {}, kernel = CAMLAB_KER
     token,
     env,
     exposeApp: true,
+    camlabExtension,
     defaultKernel: kernel ?? CAMLAB_KERNEL,
     extraArgs: serverArgs,
   });
@@ -191,6 +206,10 @@ export async function startLab({ notebooks = {}, files = {}, kernel = CAMLAB_KER
   async function stop() {
     for (const b of browsers.splice(0)) await b.close().catch(() => {});
     await server.stop();
+    if (process.env.TMPDIR === dirs.tmp) {
+      if (ORIGINAL_TMPDIR === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = ORIGINAL_TMPDIR;
+    }
     writeFileSync(logFile, server.log());
     if (process.env.CAMLAB_KEEP_TEST_DIRS !== "1") {
       rmSync(runDir, { recursive: true, force: true });

@@ -2,9 +2,14 @@
 
 Python's `jupyterlab` package is not needed: `jupyter_server` + `jupyterlab_server` (Debian's
 python3-jupyter-server / python3-jupyterlab-server, or what `pip install jupyterlab` brings) serve
-the front end that extension/lab/build.mjs assembled, its settings schemas and themes, and every
-prebuilt extension found on `labextensions_path` -- camlab's own build output first, then the
-user's usual Jupyter data folders.
+the front end that extension/lab/build.mjs assembled (JupyterLab's core extensions plus the
+Jupyter widget manager and anywidget), its settings schemas and themes, and every prebuilt
+extension found on `labextensions_path` -- camlab's own build output first, then the user's
+usual Jupyter data folders.
+
+`--CamlabLabApp.camlab_extension=False` leaves camlab's build output off that path: a lab that
+knows camlab only through the Jupyter widget protocol (a copy of the extension the user
+installed into a Jupyter data folder still loads, as any installed extension does).
 
 Run:  PYTHONPATH=extension/lab python3 -m camlab_lab --ServerApp.root_dir=notebooks
 """
@@ -49,11 +54,21 @@ class CamlabLabApp(LabServerApp):
     themes_dir = Unicode(os.path.join(BUILD_DIR, "themes")).tag(config=True)
     static_dir = Unicode(os.path.join(BUILD_DIR, "static")).tag(config=True)
     templates_dir = Unicode(os.path.join(BUILD_DIR, "static")).tag(config=True)
+    camlab_extension = Bool(
+        True,
+        help="Serve camlab's prebuilt extension from its build output (False: a lab without "
+        "camlab's renderers, where camlab's views can only come as Jupyter widgets).",
+    ).tag(config=True)
     labextensions_path = List(
         Unicode(),
-        default_value=[camlab_labextensions_dir(), *jupyter_path("labextensions")],
-        help="Folders searched for prebuilt extensions: camlab's build output, then Jupyter's.",
+        help="Folders searched for prebuilt extensions: camlab's build output (unless "
+        "camlab_extension is False), then Jupyter's. When set, it is used as given.",
     ).tag(config=True)
+
+    @default("labextensions_path")
+    def _default_labextensions_path(self):
+        own = [camlab_labextensions_dir()] if self.camlab_extension else []
+        return [*own, *jupyter_path("labextensions")]
 
     @default("app_version")
     def _default_app_version(self):

@@ -1,7 +1,8 @@
-// Starts JupyterLab: the core extensions pinned by @jupyterlab/core-meta plus every prebuilt
-// (federated) extension the server found on its labextensions_path (camlab's among them).
+// Starts JupyterLab: the core extensions pinned by @jupyterlab/core-meta, the ones the host adds
+// (the Jupyter widget manager, anywidget), plus every prebuilt (federated) extension the server
+// found on its labextensions_path (camlab's among them, unless the server leaves it out).
 import { PageConfig, URLExt } from "@jupyterlab/coreutils";
-import { coreExtensions, coreMimeExtensions } from "camlab-lab-generated/core-plugins.js";
+import { coreExtensions, coreMimeExtensions, hostExtensions } from "camlab-lab-generated/core-plugins.js";
 import "camlab-lab-generated/style.js";
 
 /** Adds a <script> for a federated extension's remoteEntry and waits until it ran. */
@@ -107,10 +108,10 @@ export async function main() {
     }
   };
 
-  // A prebuilt extension with a core package's name replaces that core package.
+  // A prebuilt extension with a core (or host) package's name replaces that package.
   const coreOnly = (entries) => entries.filter(([pkg]) => !federatedNames.has(pkg));
   const [coreMods, coreMimeMods, fedMods, fedMimeMods] = await Promise.all([
-    Promise.all(coreOnly(coreExtensions).map(async ([pkg, load]) => [pkg, await load()])),
+    Promise.all(coreOnly([...coreExtensions, ...hostExtensions]).map(async ([pkg, load]) => [pkg, await load()])),
     Promise.all(coreOnly(coreMimeExtensions).map(async ([pkg, load]) => [pkg, await load()])),
     Promise.all(federated.filter((e) => e.extension).map(async (e) => [e.name, await federatedModule(e, e.extension)])),
     Promise.all(federated.filter((e) => e.mimeExtension).map(async (e) => [e.name, await federatedModule(e, e.mimeExtension)])),
