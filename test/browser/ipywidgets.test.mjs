@@ -98,6 +98,26 @@ describe("in the lab npm start serves (with camlab-extension)", () => {
     assert.equal(plain(await run("clicks")), "2");
   });
 
+  test("a click while the kernel runs a cell is handled once the cell is done, in order", async () => {
+    await run('const late: string[] = [];\nconst lb = new W.Button({ description: "late" });\nlb.onClick(() => void late.push("click"));\nlb');
+    const button = page.locator("button.jupyter-button", { hasText: "late" }).last();
+    await button.waitFor({ timeout: 30_000 });
+    const busy = run('await new Promise((r) => setTimeout(r, 3000));\nlate.push("cell");\n"slept"');
+    await new Promise((r) => setTimeout(r, 1000));
+    await button.click();
+    assert.equal(plain(await busy), "'slept'");
+    let got = "";
+    for (let i = 0; i < 50 && got !== "'cell,click'"; i++) got = plain(await run("late.join()"));
+    assert.equal(got, "'cell,click'", "the click waited for the running cell");
+  });
+
+  test("an Output widget captures what a cell prints inside capture(), and only that", async () => {
+    const cell = await run('const area = new W.Output();\ndisplay(area);\nawait area.capture(() => console.log("inside the widget"));\nconsole.log("in the cell");');
+    await waitInPage(page, () => [...document.querySelectorAll(".jupyter-widgets-output-area, .widget-output")].some((n) => n.textContent.includes("inside the widget")));
+    const streams = cell.outputs.filter((o) => o.output_type === "stream").map((o) => o.text).join("");
+    assert.equal(streams, "in the cell\n", "the captured line is not in the cell's own output");
+  });
+
   test("a Dropdown and ToggleButtons choice reaches the kernel as value and label", async () => {
     await run('const dd = new W.Dropdown({ options: [["cat", 281], ["dog", 207]], description: "class" });\nconst tb = new W.ToggleButtons({ options: ["gradcam", "scorecam"] });\nnew W.HBox([dd, tb])');
     const select = page.locator(".widget-dropdown select").last();
@@ -178,6 +198,13 @@ await camlab.showHeatmap(net.model, x, { labels: net.labels, image: img, classes
     const ms = await timeToCanvasChange(page, `${root} [data-testid="camlab-heatmap-canvas"]`, new Function(`return document.querySelector('${root} [data-testid="camlab-class-item"][data-class-index="${other}"]').click();`));
     console.log(`# portable view: class click → new heatmap pixels in ${ms.toFixed(0)} ms`);
     await screenshot(page, "portable-heatmap", { selector: root });
+  });
+
+  test("the layer browser renders as a widget too and goes live", async () => {
+    await appendAndRunCell(page, "await camlab.showLayers(net.model, x, { labels: net.labels })");
+    await waitInPage(page, () => document.querySelector('[data-testid="camlab-layers"].camlab-portable')?.dataset.state === "live", undefined, { timeoutMs: 60_000 });
+    const items = await page.locator('[data-testid="camlab-layers"].camlab-portable [data-testid="camlab-layer-item"]').count();
+    assert.ok(items > 50, `layer items: ${items}`);
   });
 
   test("camlab-extension is not loaded there, and the page has no errors", async () => {
