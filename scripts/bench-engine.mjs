@@ -269,7 +269,8 @@ const layerSpecs = (model) => model.layers.map((l) => ({
 }));
 const writeFloats = (file, data) => fs.writeFileSync(file, Buffer.from(new Float32Array(data).buffer));
 
-async function exportForTorch(net, input, dir) {
+/** Writes what torch_gradcam.py reads; `parts` says which timings it runs (main: batch 1; scaling). */
+async function exportForTorch(net, input, dir, parts) {
   const weights = [];
   let offset = 0;
   const chunks = [];
@@ -284,8 +285,9 @@ async function exportForTorch(net, input, dir) {
   const meta = {
     layers: layerSpecs(net.model), weights, input_shape: [1, SIZE, SIZE, 3], cam_layer: CAM_LAYER, target: 2,
     scorecam_layer: SCORECAM_RUNS > 0 ? SCORECAM_LAYER : null, scorecam_batch: SCORECAM_BATCH, scorecam_runs: SCORECAM_RUNS, threads: TORCH_THREADS,
+    main: parts.main,
   };
-  if (SCALING) {
+  if (parts.scaling) {
     meta.scaling = { runs: SCALING_RUNS, cases: scalingCases(), sizes: {} };
     const x = tf.tensor(input, [1, SIZE, SIZE, 3]);
     for (const size of SIZES.filter((s) => s !== SIZE)) {
@@ -301,11 +303,14 @@ async function exportForTorch(net, input, dir) {
   fs.writeFileSync(path.join(dir, "model.json"), JSON.stringify(meta));
 }
 
-/** Exports the network and input, runs scripts/bench/torch_gradcam.py, checks its numbers. */
-async function runTorch(net, ref) {
+/**
+ * Exports the network and input, runs scripts/bench/torch_gradcam.py for `parts` ({ main, scaling }),
+ * checks its numbers against camlab's.
+ */
+async function runTorch(net, ref, parts) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "camlab-bench-"));
   try {
-    await exportForTorch(net, ref.input, dir);
+    await exportForTorch(net, ref.input, dir, parts);
     const p = spawnSync(python, [path.join(root, "scripts", "bench", "torch_gradcam.py"), dir, String(RUNS)], { encoding: "utf8", maxBuffer: 64 << 20 });
     if (p.status !== 0) throw new Error(p.stderr.trim().split("\n").slice(-3).join(" | "));
     const t = JSON.parse(p.stdout.trim().split("\n").pop());
@@ -352,14 +357,26 @@ async function main() {
   let torch = null;
   let torchNote = `${python} cannot import torch (apt-get install python3-torch to enable it)`;
   const haveTorch = torchAvailable();
-  // PyTorch runs right after the first backend (and its scaling children), so the two are timed
-  // under the same machine load.
+  // PyTorch's batch-1 part runs right after the first backend's, and its scaling part right after
+  // camlab's scaling children, so that each pair is timed under (nearly) the same machine load.
   for (const [i, b] of backends.entries()) {
     phase(b);
     process.stdout.write(`  ${b} …`);
     const { r, check } = await benchBackend(b, net, image);
     results[b] = r;
     process.stdout.write(" done\n");
+    if (i === 0 && haveTorch) {
+      phase("pytorch");
+      process.stdout.write("  pytorch …");
+      try {
+        torch = await runTorch(net, check, { main: true, scaling: false });
+        torch.comparedWith = b;
+        delete torch.scaling;
+      } catch (e) {
+        torchNote = `it failed: ${e.message}`;
+      }
+      process.stdout.write(" done\n");
+    }
     if (i === 0 && SCALING) {
       const threadCounts = b === "wasm" && !args.includes("--no-threads") && THREADS_N > 1 ? [1, THREADS_N] : [1];
       scaling = { backend: b, threadsN: threadCounts[threadCounts.length - 1], camlab: [], torch: null, notes: [] };
@@ -374,20 +391,18 @@ async function main() {
           process.stdout.write(` failed: ${e.message}\n`);
         }
       }
-      if (threadCounts.length === 1 && b === "wasm" && THREADS_N <= 1) scaling.notes.push(`1 core here: no thread scaling`);
-    }
-    if (i === 0 && haveTorch) {
-      phase("pytorch");
-      process.stdout.write("  pytorch …");
-      try {
-        torch = await runTorch(net, check);
-        torch.comparedWith = b;
-        if (scaling) scaling.torch = torch.scaling;
-        delete torch.scaling;
-      } catch (e) {
-        torchNote = `it failed: ${e.message}`;
+      if (b === "wasm" && THREADS_N <= 1) scaling.notes.push("one core here (or --threads 1): no thread scaling");
+      if (torch) {
+        phase("pytorch scaling");
+        process.stdout.write("  pytorch scaling …");
+        try {
+          scaling.torch = (await runTorch(net, check, { main: false, scaling: true })).scaling;
+          process.stdout.write(" done\n");
+        } catch (e) {
+          scaling.notes.push(`PyTorch scaling failed: ${e.message}`);
+          process.stdout.write(` failed: ${e.message}\n`);
+        }
       }
-      process.stdout.write(" done\n");
     }
   }
   phase("end");

@@ -287,7 +287,7 @@ function engineSection(r, { source, browser } = {}) {
   }
   const scorecamRuns = r.backends[name]?.scorecamMs != null ? `, Score-CAM ${r.settings.scorecamRuns} run${r.settings.scorecamRuns === 1 ? "" : "s"}` : "";
   const torchThreads = r.torch ? `; PyTorch timed on ${r.torch.threads.join(" and ")} threads, each ratio against the faster` : "";
-  notes.push(`Median of ${r.settings.runs} runs after 2 warm-ups${scorecamRuns}${torchThreads}.`);
+  notes.push(`Median of ${r.settings.runs} run${r.settings.runs === 1 ? "" : "s"} after 2 warm-ups${scorecamRuns}${torchThreads}.`);
   parts.push(notes.join(" "));
   parts.push(mainTable(r));
   const sc = scalingTables(r);

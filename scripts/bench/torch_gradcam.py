@@ -203,6 +203,14 @@ def backward_to_input(model, layer, x, cls):
         h.remove()
 
 
+def no_grad(fn):
+    """fn, run under torch.no_grad() (how inference is timed: no graph is recorded)."""
+    def run():
+        with torch.no_grad():
+            return fn()
+    return run
+
+
 def load_input(export, name, shape):
     return torch.from_numpy(np.fromfile(os.path.join(export, name), dtype=np.float32).reshape(shape)).permute(0, 3, 1, 2).contiguous()
 
@@ -236,14 +244,17 @@ def main():
         "raw_full_backward": raw_full[0].flatten().tolist(),
     }
 
-    def no_grad(fn):
-        def run():
-            with torch.no_grad():
-                return fn()
-        return run
-
-    # {measurement: {threads: ms}}
+    # {measurement: {threads: ms}}; "main": false when the Node script asks for the scaling part only
+    # (it runs the two parts in separate calls, each right after camlab's own, under the same load).
     t = result["timings"] = {}
+    if meta.get("main", True):
+        time_main(t, model, layer, x, cls, threads, runs, meta)
+    time_scaling(result, export, meta, weights, model, x, cls, threads)
+    print(json.dumps(result))
+
+
+def time_main(t, model, layer, x, cls, threads, runs, meta):
+    """Batch 1 at the model's size: forward, Grad-CAM both ways, backward to the input, Score-CAM."""
     t["forward"] = per_threads(threads, no_grad(lambda: model(x)), runs)
     t["gradcam"] = per_threads(threads, lambda: gradcam(model, layer, x, cls, True), runs)
     t["gradcam_param_grads"] = per_threads(threads, lambda: gradcam(model, layer, x, cls, False), runs)
@@ -252,6 +263,9 @@ def main():
         sc_layer = model.mods[meta["scorecam_layer"]]
         t["scorecam"] = per_threads(threads, lambda: scorecam(model, x, sc_layer, cls, meta["scorecam_batch"]), meta.get("scorecam_runs", 1), warmup=0)
 
+
+def time_scaling(result, export, meta, weights, model, x, cls, threads):
+    """Forward and lean Grad-CAM for every scaling case (batch × input size) in meta["scaling"]."""
     scaling = meta.get("scaling")
     if scaling:
         models = {str(meta["input_shape"][1]): (model, x)}
@@ -267,7 +281,6 @@ def main():
             r["forward"] = per_threads(threads, no_grad(lambda: m(xb)), scaling["runs"], warmup=1)
             r["gradcam"] = per_threads(threads, lambda: gradcam(m, lay, xb, cls, True), scaling["runs"], warmup=1)
             rows.append(r)
-    print(json.dumps(result))
 
 
 if __name__ == "__main__":
