@@ -66,7 +66,7 @@ const browser = {
   machine: { cpu: "Test CPU 9000", cores: 2, os: "Linux 6.1", node: "v20.20.2", chromium: "156.0", loadStart: [0.5, 1, 1], loadEnd: [1.5, 1, 1] },
   rows: [
     { id: "classSwitchPrefetched", name: "class switch (CAMs prefetched at display)", ms: 30, kb: 0.2, n: 7, goal: { ms: 50, kb: 8 } },
-    { id: "classSwitchFirst", name: "class switch, first click per class (Grad-CAM)", ms: 42, kb: 0.2, n: 4, goal: { ms: 50, kb: 8 } },
+    { id: "classSwitchFirst", name: "class switch, first click per class (Grad-CAM)", ms: 42, kb: 0.2, n: 4, goal: { ms: 50, kb: 8 }, runs: [{ ms: 40, bytes: 200 }, { ms: 44, bytes: 200 }, { ms: 30, bytes: 200 }, { ms: 60, bytes: 200 }] },
   ],
   sweep: null,
 };
@@ -170,7 +170,7 @@ describe("README bench tables (scripts/bench/write-readme-tables.mjs)", () => {
     assert.ok(section.includes(`${mark(ratio("gradcam", 103) <= 1.5)} Grad-CAM ≤ 1.5× PyTorch: ${ratio("gradcam", 103).toFixed(2)}×`));
     assert.ok(section.includes(`${mark(ratio("backward_hook", 325) <= 1.5)} backward to the input + hook ≤ 1.5× PyTorch: ${ratio("backward_hook", 325).toFixed(2)}×`));
     assert.ok(section.includes(`${mark(ratio("scorecam", 26000) <= 0.5)} Score-CAM ≤ 0.5× PyTorch: ${ratio("scorecam", 26000).toFixed(2)}×`));
-    assert.ok(section.includes("✔ first-time class switch in the page < 50 ms: 42.0 ms"), section);
+    assert.ok(section.includes("✔ first-time class switch in the page < 50 ms: 42.0 ms (median of 4: 40, 44, 30, 60 ms"), section);
   });
 
   it("writes the widget table from the browser results, and leaves it alone without them", () => {
