@@ -10,14 +10,28 @@
 //     the kernel), click on a matrix cell → its gallery drawn, click on a thumbnail → the CAM pair drawn
 // Goals (issue 4): under 150 ms and 64 KB per activation page, under 50 ms and 8 KB per class switch.
 //
-//   node scripts/bench-browser.mjs [--repeats 7] [--confusion-only]
+// Writes its results (each row with every run's numbers, the machine and its load at the start
+// and end) to .bench/browser-<date>.json (--json PATH to choose, --no-json to skip), which
+// scripts/bench/write-readme-tables.mjs turns into the README's widget table.
+//
+//   node scripts/bench-browser.mjs [--repeats 7] [--confusion-only] [--json PATH | --no-json]
 //
 // Needs the kernel and the extension built and the Python side of Jupyter (npm test sets all up).
+import { createRequire } from "node:module";
+import * as path from "node:path";
+import { fileURLToPath } from "node:url";
 import { openLab, openNotebook, runAllCells, startLab, waitInPage, notebook } from "../test/browser/harness.mjs";
+
+const require = createRequire(import.meta.url);
+const results = require("./bench/report.cjs");
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 
 const args = process.argv.slice(2);
 const REPEATS = Number(args[args.indexOf("--repeats") + 1] || 7) || 7;
 const CONFUSION_ONLY = args.includes("--confusion-only");
+const JSON_PATH = args.includes("--json") ? args[args.indexOf("--json") + 1] : null;
+const date = new Date();
+const record = { kind: "browser", version: results.RESULTS_VERSION, date: date.toISOString(), argv: args, machine: results.machineInfo(), backend: null, rows: [], sweep: null };
 // startLab points process.env.TMPDIR into its run folder, which stop() removes: the second lab
 // of this script must start from the original temp folder.
 const ORIGINAL_TMPDIR = process.env.TMPDIR;
@@ -73,16 +87,19 @@ async function classSwitches(page, nth, { warmUp = true } = {}) {
   return out;
 }
 
-function report(name, runs, goal) {
+/** Prints one interaction's medians and keeps them (with every run) for the results file under `id`. */
+function report(id, name, runs, goal) {
   const ms = median(runs.map((r) => r.ms));
   const kb = median(runs.map((r) => r.bytes)) / 1024;
+  record.rows.push({ id, name, ms, kb, n: runs.length, goal: goal ?? null, runs: runs.map((r) => ({ ms: r.ms, bytes: r.bytes })) });
   const verdict = goal ? ` (goal < ${goal.ms} ms and < ${goal.kb} KB: ${ms < goal.ms && kb < goal.kb ? "met" : "NOT met"})` : "";
   console.log(`${name.padEnd(44)} ${ms.toFixed(1).padStart(8)} ms ${kb.toFixed(2).padStart(8)} KB  [n=${runs.length}, ms: ${runs.map((r) => r.ms.toFixed(0)).join(" ")}]${verdict}`);
 }
 
 const lab = CONFUSION_ONLY ? null : await startLab({ label: "bench", notebooks: { "bench.ipynb": notebook(CELLS) } });
 if (lab) try {
-  const { page } = await lab.newPage();
+  const { page, browser } = await lab.newPage();
+  const chromium = await browser.version();
   await openLab(page, lab);
   await openNotebook(page, "bench.ipynb");
   const cells = await runAllCells(page, { timeoutMs: 600_000 });
@@ -90,26 +107,28 @@ if (lab) try {
   if (errors.length) throw new Error(`the benchmark notebook failed: ${errors.join("; ")}`);
   await waitInPage(page, () => [...document.querySelectorAll(".camlab-widget")].filter((w) => w.dataset.state === "live").length >= 4, undefined, { timeoutMs: 120_000 });
   const backend = await page.evaluate(() => document.querySelector('[data-testid="camlab-heatmap"] [data-testid="camlab-status"]')?.textContent ?? "");
-  console.log(`camlab widgets on MobileNetV2 (224×224), Chromium ${lab.chromiumVersion ?? ""}; ${backend.trim()}`);
+  console.log(`camlab widgets on MobileNetV2 (224×224), Chromium ${chromium}; ${backend.trim()}`);
+  record.machine.chromium = chromium;
+  record.backend = backend.trim() || null;
   console.log(`${"interaction".padEnd(44)} ${"median".padStart(11)} ${"reply".padStart(11)}`);
 
-  report("class switch (CAMs prefetched at display)", await classSwitches(page, 0), { ms: 50, kb: 8 });
+  report("classSwitchPrefetched", "class switch (CAMs prefetched at display)", await classSwitches(page, 0), { ms: 50, kb: 8 });
   // Without prefetch each class is computed on its first click; later clicks hit the kernel's cache.
   const cold = await classSwitches(page, 1, { warmUp: false });
   // Its list starts on the class shown (already computed): clicks 1–4 are the other four classes.
-  report("class switch, first click per class (Grad-CAM)", cold.slice(0, 4), { ms: 50, kb: 8 });
+  report("classSwitchFirst", "class switch, first click per class (Grad-CAM)", cold.slice(0, 4), { ms: 50, kb: 8 });
   const layerRuns = [];
   for (const name of LAYERS.slice(0, Math.max(REPEATS, 3))) {
     layerRuns.push(await interact(page, "layers", 0, `[data-testid="camlab-layer-item"][data-layer="${name}"]`));
   }
-  report("select layer → its first page of tiles", layerRuns, { ms: 150, kb: 64 });
+  report("layerSelect", "select layer → its first page of tiles", layerRuns, { ms: 150, kb: 64 });
   const pages = [];
   for (let i = 0; i < REPEATS; i++) {
     const next = await page.evaluate(() => !document.querySelector('[data-testid="camlab-activations"] [data-testid="camlab-page-next"]')?.disabled);
     if (!next) break;
     pages.push(await interact(page, "activations", 0, '[data-testid="camlab-page-next"]'));
   }
-  report("activation browser: next page", pages, { ms: 150, kb: 64 });
+  report("activationPage", "activation browser: next page", pages, { ms: 150, kb: 64 });
 } finally {
   await lab.stop();
 }
@@ -144,6 +163,7 @@ try {
   const [, n, ms, rate, mistakes] = /SWEEP (\d+) ([\d.]+) (\d+) (\d+)/.exec(out) ?? [];
   await waitInPage(page, () => document.querySelector('[data-testid="camlab-confusion"]')?.dataset.state === "live", undefined, { timeoutMs: 120_000 });
   console.log(`\nconfusion explorer on the MNIST CNN (${n} test digits, ${mistakes} mistakes)`);
+  record.sweep = { images: Number(n), ms: Number(ms), perSecond: Number(rate), mistakes: Number(mistakes) };
   console.log(`${"sweep: confusions() over the test set".padEnd(44)} ${Number(ms).toFixed(1).padStart(8)} ms  ${rate} images/s (batch 64, kernel-side)`);
   // The off-diagonal cells with the most mistakes, each opened once; then the first examples of the first cell.
   const cellsToOpen = await page.evaluate((k) => [...document.querySelectorAll('[data-testid="camlab-confusion-cell"]')]
@@ -152,12 +172,17 @@ try {
     .map((c) => `[data-testid="camlab-confusion-cell"][data-truth="${c.dataset.truth}"][data-predicted="${c.dataset.predicted}"]`), Math.max(REPEATS, 3));
   const galleries = [];
   for (const sel of cellsToOpen) galleries.push(await interact(page, "confusion", 0, sel));
-  report("confusion: click cell → gallery drawn", galleries);
+  report("confusionGallery", "confusion: click cell → gallery drawn", galleries);
   await interact(page, "confusion", 0, cellsToOpen[0]);
   const thumbs = await page.evaluate(() => document.querySelectorAll('[data-testid="camlab-confusion-thumb"]:not([disabled])').length);
   const pairs = [];
   for (let i = 0; i < Math.min(REPEATS, thumbs); i++) pairs.push(await interact(page, "confusion", 0, `[data-testid="camlab-confusion-thumb"]:nth-child(${i + 1})`));
-  report("confusion: click image → CAM pair drawn", pairs);
+  report("confusionPair", "confusion: click image → CAM pair drawn", pairs);
 } finally {
   await lab2.stop();
+}
+record.machine.loadEnd = results.loadAverage();
+if (!args.includes("--no-json")) {
+  const file = results.writeResults(JSON_PATH ?? results.resultsPath(root, "browser", date), record);
+  console.log(`\nresults: ${path.relative(root, file)} (node scripts/bench/write-readme-tables.mjs puts them in the README)`);
 }

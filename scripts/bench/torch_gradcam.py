@@ -2,8 +2,23 @@
 
 Builds the very network camlab benchmarks (nsfwjs's Keras MobileNetV2, topology + weights
 exported by the Node script) as PyTorch modules, checks that it computes the same logits and
-the same Grad-CAM as camlab, then times forward, Grad-CAM with forward/backward hooks, and a
-full backward to the input with a hook. Prints one JSON object on stdout.
+the same Grad-CAM as camlab, then times, at every thread count asked for (meta "threads"; the
+Node script asks for 1 and every core, so each ratio can be taken against PyTorch's fastest):
+
+- forward (no_grad);
+- Grad-CAM, two ways: "lean", the fastest idiomatic form (parameters frozen, the hooked layer's
+  output detached into the root of the graph, torch.autograd.grad to it: no weight gradients, no
+  backward below the layer), and "param_grads", pytorch-grad-cam's way (parameters require
+  grad, a full backward hook on the layer, score.backward() through the whole network, so every
+  weight gradient is computed too);
+- backward to the input with a full backward hook on the layer (parameters frozen);
+- Score-CAM as pytorch-grad-cam computes it (masked forwards under no_grad), when asked;
+- scaling cases (meta "scaling": batch sizes and input sizes): forward and lean Grad-CAM.
+
+Each measurement is timed at every thread count back to back (forward at 1 then 2 threads, then
+Grad-CAM at 1 then 2, …), not every measurement at 1 thread and later every one at 2, so that a
+change in the machine's load during the run hits both thread counts alike.
+Prints one JSON object on stdout.
 
 Usage: /usr/bin/python3 torch_gradcam.py EXPORT_DIR RUNS
 """
@@ -101,6 +116,15 @@ def median_ms(fn, runs, warmup=2):
     return statistics.median(times)
 
 
+def per_threads(threads, fn, runs, warmup=2):
+    """{threads: median ms} for each thread count, measured one after the other."""
+    out = {}
+    for t in threads:
+        torch.set_num_threads(t)
+        out[str(t)] = median_ms(fn, runs, warmup)
+    return out
+
+
 def scorecam(model, x, layer, cls, batch):
     """Score-CAM as pytorch-grad-cam computes it: one masked forward per channel, softmax weights."""
     store = {}
@@ -121,99 +145,142 @@ def scorecam(model, x, layer, cls, batch):
         h.remove()
 
 
+def gradcam(model, layer, x, cls, lean):
+    """Grad-CAM of class `cls` for every image of the batch x.
+
+    lean: the hooked output becomes the root of the graph (as camlab backprops only downstream of
+    the layer), parameters frozen; otherwise pytorch-grad-cam's setup: parameters require grad, a
+    full backward hook records grad_output, backward runs through the whole network."""
+    store = {}
+
+    def fwd(_m, _i, out):
+        if lean:
+            out = out.detach().requires_grad_(True)
+        store["a"] = out
+        return out
+
+    def bwd(_m, _gin, gout):
+        store["g"] = gout[0]
+
+    h1 = layer.register_forward_hook(fwd)
+    h2 = layer.register_full_backward_hook(bwd) if not lean else None
+    try:
+        for p in model.parameters():
+            p.requires_grad_(not lean)
+        out = model(x)
+        # Images are independent (batch norm in eval mode): the sum's gradient is each image's own.
+        score = out[:, cls].sum()
+        if lean:
+            (g,) = torch.autograd.grad(score, store["a"])
+        else:
+            model.zero_grad(set_to_none=True)
+            score.backward()
+            g = store["g"]
+        with torch.no_grad():
+            w = g.mean(dim=(2, 3), keepdim=True)
+            raw = F.relu((w * store["a"]).sum(1))
+            up = F.interpolate(raw[:, None], size=x.shape[2:], mode="bilinear", align_corners=False)[:, 0]
+            up = up - up.amin(dim=(1, 2), keepdim=True)
+            heat = up / (up.amax(dim=(1, 2), keepdim=True) + 1e-7)
+        return raw, heat, out.detach()
+    finally:
+        h1.remove()
+        if h2 is not None:
+            h2.remove()
+
+
+def backward_to_input(model, layer, x, cls):
+    store = {}
+    h = layer.register_full_backward_hook(lambda _m, _gi, go: store.__setitem__("g", go[0]))
+    try:
+        for p in model.parameters():
+            p.requires_grad_(False)
+        xi = x.clone().requires_grad_(True)
+        out = model(xi)
+        (gx,) = torch.autograd.grad(out[:, cls].sum(), xi)
+        return gx, store["g"]
+    finally:
+        h.remove()
+
+
+def no_grad(fn):
+    """fn, run under torch.no_grad() (how inference is timed: no graph is recorded)."""
+    def run():
+        with torch.no_grad():
+            return fn()
+    return run
+
+
+def load_input(export, name, shape):
+    return torch.from_numpy(np.fromfile(os.path.join(export, name), dtype=np.float32).reshape(shape)).permute(0, 3, 1, 2).contiguous()
+
+
 def main():
     export, runs = sys.argv[1], int(sys.argv[2])
-    # Debian's torch may start with one intra-op thread; use every core, as camlab could.
-    torch.set_num_threads(os.cpu_count() or 1)
     meta = json.load(open(os.path.join(export, "model.json")))
+    cores = os.cpu_count() or 1
+    threads = sorted(set(meta.get("threads") or [1, cores]))
     blob = np.fromfile(os.path.join(export, "weights.bin"), dtype=np.float32)
     weights = {}
     for w in meta["weights"]:
         layer, param = w["name"].rsplit("/", 1)
         weights.setdefault(layer, {})[param] = blob[w["offset"]: w["offset"] + int(np.prod(w["shape"]))].reshape(w["shape"])
     model = Keras(meta["layers"], weights).eval()
-    x = torch.from_numpy(np.fromfile(os.path.join(export, "input.bin"), dtype=np.float32).reshape(meta["input_shape"])).permute(0, 3, 1, 2).contiguous()
+    x = load_input(export, "input.bin", meta["input_shape"])
     layer = model.mods[meta["cam_layer"]]
     cls = meta["target"]
 
-    def gradcam(lean):
-        # Forward hook keeps A; lean: A becomes the root of the graph (as camlab backprops only
-        # downstream of the layer); otherwise the usual pytorch-grad-cam setup where parameters
-        # require grad and backward runs through the whole network.
-        store = {}
-
-        def fwd(_m, _i, out):
-            if lean:
-                out = out.detach().requires_grad_(True)
-            store["a"] = out
-            return out
-
-        def bwd(_m, _gin, gout):
-            store["g"] = gout[0]
-
-        h1 = layer.register_forward_hook(fwd)
-        h2 = layer.register_full_backward_hook(bwd) if not lean else None
-        try:
-            for p in model.parameters():
-                p.requires_grad_(not lean)
-            out = model(x)
-            score = out[0, cls]
-            if lean:
-                (g,) = torch.autograd.grad(score, store["a"])
-            else:
-                model.zero_grad(set_to_none=True)
-                score.backward()
-                g = store["g"]
-            with torch.no_grad():
-                w = g.mean(dim=(2, 3), keepdim=True)
-                raw = F.relu((w * store["a"]).sum(1))
-                up = F.interpolate(raw[:, None], size=x.shape[2:], mode="bilinear", align_corners=False)[:, 0]
-                up = up - up.amin(dim=(1, 2), keepdim=True)
-                heat = up / (up.amax(dim=(1, 2), keepdim=True) + 1e-7)
-            return raw, heat, out.detach()
-        finally:
-            h1.remove()
-            if h2 is not None:
-                h2.remove()
-
-    def backward_to_input():
-        store = {}
-        h = layer.register_full_backward_hook(lambda _m, _gi, go: store.__setitem__("g", go[0]))
-        try:
-            for p in model.parameters():
-                p.requires_grad_(False)
-            xi = x.clone().requires_grad_(True)
-            out = model(xi)
-            (gx,) = torch.autograd.grad(out[0, cls], xi)
-            return gx, store["g"]
-        finally:
-            h.remove()
-
+    torch.set_num_threads(max(threads))
     with torch.no_grad():
         logits = model(x)
-    raw, _, _ = gradcam(True)
-    raw_full, _, _ = gradcam(False)
+    raw, _, _ = gradcam(model, layer, x, cls, True)
+    raw_full, _, _ = gradcam(model, layer, x, cls, False)
     result = {
         "torch": torch.__version__,
-        "threads": torch.get_num_threads(),
+        "cores": cores,
+        "threads": threads,
         "logits": logits[0].tolist(),
         "raw": raw[0].flatten().tolist(),
         "raw_full_backward": raw_full[0].flatten().tolist(),
     }
-    with torch.no_grad():
-        result["forward_ms"] = median_ms(lambda: model(x), runs)
-    result["gradcam_ms"] = median_ms(lambda: gradcam(True), runs)
-    # tfjs-wasm in Node is single-threaded: also time PyTorch on one core, then restore.
-    torch.set_num_threads(1)
-    result["gradcam_1thread_ms"] = median_ms(lambda: gradcam(True), runs)
-    with torch.no_grad():
-        result["forward_1thread_ms"] = median_ms(lambda: model(x), runs)
-    torch.set_num_threads(os.cpu_count() or 1)
-    result["gradcam_param_grads_ms"] = median_ms(lambda: gradcam(False), runs)
-    result["backward_hook_ms"] = median_ms(backward_to_input, runs)
-    if meta.get("scorecam_layer"):
-        result["scorecam_ms"] = median_ms(lambda: scorecam(model, x, model.mods[meta["scorecam_layer"]], cls, meta["scorecam_batch"]), 1, warmup=0)
+
+    # {measurement: {threads: ms}}; "main": false when the Node script asks for the scaling part only
+    # (it runs the two parts in separate calls, each right after camlab's own, under the same load).
+    t = result["timings"] = {}
+    if meta.get("main", True):
+        time_main(t, model, layer, x, cls, threads, runs, meta)
+    time_scaling(result, export, meta, weights, model, x, cls, threads)
     print(json.dumps(result))
+
+
+def time_main(t, model, layer, x, cls, threads, runs, meta):
+    """Batch 1 at the model's size: forward, Grad-CAM both ways, backward to the input, Score-CAM."""
+    t["forward"] = per_threads(threads, no_grad(lambda: model(x)), runs)
+    t["gradcam"] = per_threads(threads, lambda: gradcam(model, layer, x, cls, True), runs)
+    t["gradcam_param_grads"] = per_threads(threads, lambda: gradcam(model, layer, x, cls, False), runs)
+    t["backward_hook"] = per_threads(threads, lambda: backward_to_input(model, layer, x, cls), runs)
+    if meta.get("scorecam_layer"):
+        sc_layer = model.mods[meta["scorecam_layer"]]
+        t["scorecam"] = per_threads(threads, lambda: scorecam(model, x, sc_layer, cls, meta["scorecam_batch"]), meta.get("scorecam_runs", 1), warmup=0)
+
+
+def time_scaling(result, export, meta, weights, model, x, cls, threads):
+    """Forward and lean Grad-CAM for every scaling case (batch × input size) in meta["scaling"]."""
+    scaling = meta.get("scaling")
+    if scaling:
+        models = {str(meta["input_shape"][1]): (model, x)}
+        for size, spec in scaling.get("sizes", {}).items():
+            m = Keras(spec["layers"], weights).eval()
+            models[size] = (m, load_input(export, spec["input"], spec["input_shape"]))
+        rows = result["scaling"] = []
+        for case in scaling["cases"]:
+            m, x1 = models[str(case["size"])]
+            xb = x1.repeat(case["batch"], 1, 1, 1)
+            lay = m.mods[meta["cam_layer"]]
+            r = {"batch": case["batch"], "size": case["size"]}
+            r["forward"] = per_threads(threads, no_grad(lambda: m(xb)), scaling["runs"], warmup=1)
+            r["gradcam"] = per_threads(threads, lambda: gradcam(m, lay, xb, cls, True), scaling["runs"], warmup=1)
+            rows.append(r)
 
 
 if __name__ == "__main__":
