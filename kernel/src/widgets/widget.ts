@@ -235,6 +235,19 @@ export class Widget<A extends object = Record<string, unknown>> implements Regis
     };
   }
 
+  /**
+   * Backbone-style listening, as anywidget's front-end model has it: `on("change:value", fn)` is
+   * `observe(fn, "value")`; `on("msg:custom", fn)` is `onMsg(fn)`. Returns a function that stops it.
+   */
+  on<K extends keyof A & string>(event: `change:${K}`, fn: Observer<A[K]>): () => void;
+  on(event: "msg:custom", fn: CustomMessageHandler): () => void;
+  on(event: string, fn: Observer<never> | CustomMessageHandler): () => void {
+    if (event === "msg:custom") return this.onMsg(fn as CustomMessageHandler);
+    const m = /^change:(.+)$/.exec(String(event));
+    if (!m) throw new TypeError(`${this.widgetName}.on: the event must be "change:<attribute>" or "msg:custom", got ${describeValue(event)}`);
+    return this.observe(fn as Observer, m[1]);
+  }
+
   /** Calls `fn` for each custom message from the front end. Returns a function that stops it. */
   onMsg(fn: CustomMessageHandler): () => void {
     if (typeof fn !== "function") throw new TypeError(`${this.widgetName}.onMsg: the argument must be a function (content, buffers) => void, got ${describeValue(fn)}`);

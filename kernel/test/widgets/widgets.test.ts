@@ -178,3 +178,15 @@ test("AnyWidget carries the module and the user's own attributes, and refuses re
   assert.throws(() => new W.AnyWidget({ esm: "export default {}", state: { _esm: "x" } }), /reserved/);
   assert.equal(aw.widgetName, "AnyWidget");
 });
+
+test("on('change:x') and on('msg:custom') are observe and onMsg", () => {
+  const s = new W.IntSlider();
+  const seen: number[] = [];
+  const stop = s.on("change:value", ({ new: v }) => void seen.push(v));
+  s.value = 2;
+  stop();
+  s.value = 3;
+  assert.deepEqual(seen, [2]);
+  assert.throws(() => s.on("click" as never, () => undefined), /must be "change:<attribute>" or "msg:custom"/);
+  assert.throws(() => s.on("change:vaule" as never, () => undefined), /no attribute "vaule"/);
+});
