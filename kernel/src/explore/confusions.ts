@@ -257,20 +257,10 @@ export async function sweep(model: AnyModel, data: ConfusionData, options: Confu
   });
 }
 
-interface SweepColumns {
-  classes: number;
-  labels: string[];
-  truth: Int32Array;
-  predicted: Int32Array;
-  pTrue: Float32Array;
-  pPredicted: Float32Array;
-  margin: Float32Array;
-  inputShape: number[];
-  keep: "mistakes" | "all" | "none";
-  kept: Int32Array;
+/** What a sweep collects: the per-example columns of Confusions, and the kept inputs' rows. */
+type SweepColumns = Pick<Confusions, "classes" | "labels" | "truth" | "predicted" | "pTrue" | "pPredicted" | "margin" | "inputShape" | "keep" | "kept" | "keptBytes"> & {
   keptRows: Float32Array[];
-  keptBytes: number;
-}
+};
 
 /** The matrix, rates and cell index from the per-example columns. */
 function summarise(c: SweepColumns): Confusions {

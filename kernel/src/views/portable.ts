@@ -87,8 +87,7 @@ export class PortableView extends AnyWidget<PortableViewState> {
       const c = content as { session?: unknown } | null;
       if (c && typeof c === "object" && "session" in c) await session.server.handle(channel, c.session);
     });
-    const comm = currentKernel()?.comms().find((x) => x.commId === this.modelId);
-    comm?.onClose(() => stopListening());
+    this.whenClosed(stopListening);
   }
 }
 

@@ -3,7 +3,7 @@
 // the spec is there through get/set. Names and attributes follow ipywidgets, so its documentation
 // reads across: IntSlider({ value, min, max, step, description, continuous_update, … }).
 import { MODELS, type ModelName } from "./models.generated";
-import { Widget, type Observer, type WidgetChange } from "./widget";
+import { sameValue, Widget, type Observer, type WidgetChange } from "./widget";
 import { asBytes, describeValue } from "./values";
 
 /** Attributes most controls share. */
@@ -153,14 +153,6 @@ function splitOptions<V>(what: string, options: unknown): { labels: string[]; va
   return { labels, values };
 }
 
-function sameOption(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  try {
-    return JSON.stringify(a) === JSON.stringify(b);
-  } catch {
-    return false;
-  }
-}
 
 /**
  * A single selection (Dropdown, ToggleButtons): on the wire the front end knows only the labels
@@ -184,7 +176,7 @@ abstract class Selection<V> extends Widget<SelectionAttributes<V>> {
       selected = label === null ? null : labels.indexOf(label);
       if (selected === -1) throw new RangeError(`${what}.label ${JSON.stringify(label)} is not one of ${labels.map((x) => JSON.stringify(x)).join(", ")}`);
     } else if (value !== undefined) {
-      selected = value === null ? null : values.findIndex((o) => sameOption(o, value));
+      selected = value === null ? null : values.findIndex((o) => sameValue(o, value));
       if (selected === -1) throw new RangeError(`${what}.value ${describeValue(value)} is not one of the options (${labels.map((l) => JSON.stringify(l)).join(", ")})`);
     }
     super(model, { ...rest, _options_labels: labels, index: selected });
@@ -193,7 +185,7 @@ abstract class Selection<V> extends Widget<SelectionAttributes<V>> {
 
   get options(): ReadonlyArray<SelectionOption<V>> {
     const labels = super.get("_options_labels") as string[];
-    return labels.map((l, i) => (sameOption(l, this.optionValues[i]) ? (this.optionValues[i] as unknown as string) : ([l, this.optionValues[i]] as const)));
+    return labels.map((l, i) => (sameValue(l, this.optionValues[i]) ? (this.optionValues[i] as unknown as string) : ([l, this.optionValues[i]] as const)));
   }
 
   /** New options; the selection moves to the first option (or none when empty), as in ipywidgets. */
@@ -228,7 +220,7 @@ abstract class Selection<V> extends Widget<SelectionAttributes<V>> {
       this.index = null;
       return;
     }
-    const i = this.optionValues.findIndex((o) => sameOption(o, v));
+    const i = this.optionValues.findIndex((o) => sameValue(o, v));
     if (i < 0) throw new RangeError(`${this.widgetName}.value ${describeValue(v)} is not one of the options (${(super.get("_options_labels") as string[]).map((l) => JSON.stringify(l)).join(", ")})`);
     this.index = i;
   }
@@ -323,6 +315,14 @@ accessors(ToggleButtons, [...COMMON, "tooltips", "button_style"]);
 
 // ---- booleans, text, buttons ----
 
+/** Calls `fn(widget)` on each custom message `{ event }` the control's front end sends (a click, a submit). */
+function onFrontEndEvent<W extends Widget>(widget: W, event: string, what: string, param: string, fn: (widget: W) => unknown): () => void {
+  if (typeof fn !== "function") throw new TypeError(`${what}: the argument must be a function (${param}) => void, got ${describeValue(fn)}`);
+  return widget.onMsg((content) => {
+    if ((content as { event?: unknown } | null)?.event === event) return fn(widget);
+  });
+}
+
 /** Attributes of Checkbox. */
 export interface CheckboxAttributes extends DescriptionAttributes {
   value: boolean;
@@ -355,10 +355,7 @@ export class Text extends Widget<TextAttributes> {
 
   /** Calls `fn(text)` when the user presses Enter in the box. Returns a function that stops it. */
   onSubmit(fn: (text: Text) => unknown): () => void {
-    if (typeof fn !== "function") throw new TypeError(`Text.onSubmit: the argument must be a function (text) => void, got ${describeValue(fn)}`);
-    return this.onMsg((content) => {
-      if ((content as { event?: unknown } | null)?.event === "submit") return fn(this);
-    });
+    return onFrontEndEvent(this, "submit", "Text.onSubmit", "text", fn);
   }
 }
 export interface Text extends TextAttributes {}
@@ -383,10 +380,7 @@ export class Button extends Widget<ButtonAttributes> {
    * What it prints goes to the click's message: wrap it in `output.capture(…)` to show it.
    */
   onClick(fn: (button: Button) => unknown): () => void {
-    if (typeof fn !== "function") throw new TypeError(`Button.onClick: the argument must be a function (button) => void, got ${describeValue(fn)}`);
-    return this.onMsg((content) => {
-      if ((content as { event?: unknown } | null)?.event === "click") return fn(this);
-    });
+    return onFrontEndEvent(this, "click", "Button.onClick", "button", fn);
   }
 
   /** Runs the click handlers as a click in the page would (for scripts and tests). */

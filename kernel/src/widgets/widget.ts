@@ -57,7 +57,8 @@ function specOf(model: ModelName | ModelSpec): { name: string; spec: ModelSpec }
   return { name, spec: model };
 }
 
-function sameValue(a: unknown, b: unknown): boolean {
+/** Whether two attribute values are equal (bytes by content, JSON values by their JSON). */
+export function sameValue(a: unknown, b: unknown): boolean {
   if (a === b) return true;
   if (ArrayBuffer.isView(a) && ArrayBuffer.isView(b)) {
     if (a.byteLength !== b.byteLength) return false;
@@ -260,6 +261,12 @@ export class Widget<A extends object = Record<string, unknown>> implements Regis
     this.comm?.send({ method: "custom", content }, buffers);
   }
 
+  /** Calls `fn` once when the widget closes (by close() or by the front end). */
+  protected whenClosed(fn: () => void): void {
+    if (this.isClosed) fn();
+    else if (this.comm) this.comm.onClose(fn);
+  }
+
   /** Closes the model's comm: its views go away, and it can no longer change. */
   close(): void {
     if (this.isClosed) return;
@@ -337,20 +344,31 @@ export class Widget<A extends object = Record<string, unknown>> implements Regis
   private notify(change: WidgetChange): void {
     for (const { names, fn } of [...this.observers]) {
       if (names && !names.has(change.name)) continue;
-      let result: unknown;
-      try {
-        result = fn(change);
-      } catch (err) {
-        this.report(`an observer of ${change.name}`, err);
-        continue;
-      }
-      if (result && typeof (result as Promise<void>).then === "function") {
-        const p = (result as Promise<void>).catch((err) => this.report(`an observer of ${change.name}`, err));
-        if (this.pendingObservers) this.pendingObservers.push(p);
-        this.inFlight.add(p);
-        void p.finally(() => this.inFlight.delete(p));
-      }
+      const p = this.runCallback(`an observer of ${change.name}`, () => fn(change));
+      if (!p) continue;
+      if (this.pendingObservers) this.pendingObservers.push(p);
+      this.inFlight.add(p);
+      void p.finally(() => this.inFlight.delete(p));
     }
+  }
+
+  /**
+   * Runs user code (an observer, a message handler): what it throws or rejects is reported, never
+   * passed on. Returns the promise of async code (settled, never rejected), else undefined.
+   */
+  private runCallback(what: string, call: () => unknown): Promise<void> | undefined {
+    let result: unknown;
+    try {
+      result = call();
+    } catch (err) {
+      this.report(what, err);
+      return undefined;
+    }
+    if (!result || typeof (result as Promise<unknown>).then !== "function") return undefined;
+    return (result as Promise<unknown>).then(
+      () => undefined,
+      (err) => this.report(what, err),
+    );
   }
 
   /** An error in user code run by the widget: printed where the message's output goes. */
@@ -392,16 +410,7 @@ export class Widget<A extends object = Record<string, unknown>> implements Regis
         return;
       }
       case "custom": {
-        const waits: Promise<void>[] = [];
-        for (const h of [...this.customHandlers]) {
-          try {
-            const r = h(d.content, buffers);
-            if (r && typeof (r as Promise<void>).then === "function") waits.push((r as Promise<void>).catch((err) => this.report("a custom message handler", err)));
-          } catch (err) {
-            this.report("a custom message handler", err);
-          }
-        }
-        await Promise.all(waits);
+        await Promise.all([...this.customHandlers].map((h) => this.runCallback("a custom message handler", () => h(d.content, buffers))));
         return;
       }
       default:
