@@ -11,6 +11,11 @@ client talking to the real kernel), and checks that
   outputs (output type, MIME types, stream names) as the run here. Refresh them with
   ``node scripts/run-notebooks.mjs [name]``.
 
+The notebooks run side by side, CAMLAB_NOTEBOOK_JOBS at a time (default: the number of cores, at
+most 4): each kernel computes on one core, so on two cores the suite takes about half as long.
+CAMLAB_NOTEBOOK_JOBS=1 runs them one by one, in the test's own process (for ``-k`` on one
+notebook: the pool starts every notebook).
+
 Executed copies go to .test-artifacts/notebooks/ for inspection (also when a check fails); the
 committed notebooks are not modified. Run by ``npm test -- notebooks``; runs on its own as well
 (``/usr/bin/python3 -m unittest discover -s test/notebooks``), with the project-local Jupyter
@@ -19,6 +24,7 @@ environment of scripts/lib/setup.mjs filled in when the caller did not set it.
 import os
 import time
 import unittest
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import nbformat
@@ -69,6 +75,32 @@ def execute(path: Path):
     return nb, seconds
 
 
+def execute_to_json(path_str: str):
+    """execute() in a worker process: the notebook travels back as JSON."""
+    nb, seconds = execute(Path(path_str))
+    return nbformat.writes(nb), seconds
+
+
+JOBS = int(os.environ.get("CAMLAB_NOTEBOOK_JOBS") or min(4, os.cpu_count() or 1))
+_runs = {}
+
+
+def start_all(paths):
+    """Starts every notebook's execution at once in a pool of JOBS processes; each test then waits
+    for its own notebook. Submitted by name, so the pool runs 01, 02, ... in order."""
+    pool = ProcessPoolExecutor(max_workers=JOBS)
+    for p in paths:
+        _runs[p] = pool.submit(execute_to_json, str(p))
+    return pool
+
+
+def executed(path: Path):
+    if path not in _runs:  # a test run on its own (unittest -k): execute it here
+        return execute(path)
+    text, seconds = _runs[path].result()
+    return nbformat.reads(text, as_version=4), seconds
+
+
 def code_cells(nb):
     return [(i, cell) for i, cell in enumerate(nb.cells) if cell.cell_type == "code"]
 
@@ -98,6 +130,12 @@ class NotebookTests(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         use_project_jupyter_env()
+        cls.pool = start_all(NOTEBOOK_PATHS) if JOBS > 1 else None
+
+    @classmethod
+    def tearDownClass(cls):
+        if cls.pool:
+            cls.pool.shutdown(cancel_futures=True)
 
 
 def make_test(path: Path):
@@ -106,7 +144,7 @@ def make_test(path: Path):
         expected = committed.metadata.get("camlab", {}).get("expect_mime")
         self.assertIsInstance(expected, list, f"{path.name}: metadata.camlab.expect_mime (a list of MIME types) is missing")
 
-        nb, seconds = execute(path)
+        nb, seconds = executed(path)
         cells = code_cells(nb)
         errors = [
             f"cell {i}: {out.get('ename')}: {out.get('evalue')}"
@@ -139,8 +177,13 @@ def make_test(path: Path):
     return test
 
 
-for nb_path in sorted(NOTEBOOKS.glob("*.ipynb")):
-    setattr(NotebookTests, f"test_{nb_path.stem.replace('-', '_')}", make_test(nb_path))
+def test_name(path: Path):
+    return f"test_{path.stem.replace('-', '_')}"
+
+
+NOTEBOOK_PATHS = sorted(NOTEBOOKS.glob("*.ipynb"))
+for nb_path in NOTEBOOK_PATHS:
+    setattr(NotebookTests, test_name(nb_path), make_test(nb_path))
 
 if __name__ == "__main__":
     unittest.main()
