@@ -10,6 +10,7 @@ import { checkModelInputs, type ModelInputs } from "../engine/modelInputs";
 import { resolveTarget, type Target } from "../engine/targets";
 import { captureGradients, type GradientCapture } from "../hooks/capture";
 import { modelTail, type ModelTail } from "../engine/tail";
+import { foldModel, type FoldedModel } from "../engine/folded";
 import { withTapeCleanup } from "../engine/tape";
 import { registerForwardHook } from "../hooks/register";
 import { runModel } from "../hooks/run";
@@ -150,6 +151,16 @@ export async function layerMapsOnBackend(model: AnyModel, input: ModelInputs, pl
   // back (Ablation-CAM, FinerCAM, ShapleyCAM) and reused activations run only that part.
   const tails = targets.map((t) => (feeds.length === 1 ? modelTail(model, t) : null));
   let capture: GradientCapture | null = null;
+  // Masked-input methods (Score-CAM, RISE) run the model hundreds of times for its output alone:
+  // on the folded model (engine/folded.ts), made at the first such run, freed with the call.
+  let folded: FoldedModel | null | undefined;
+  const outputForInputs = (inputs: tf.Tensor, image: number): tf.Tensor => {
+    if (feeds.length === 1) {
+      if (folded === undefined) folded = foldModel(model);
+      if (folded != null) return folded.run(toModel(inputs));
+    }
+    return runModel(model, feedWith(toModel(inputs), image));
+  };
   try {
     const held = reuse?.activation;
     capture = held != null && tails.length === 1 && tails[0] != null && held.shape.length > 1 && held.shape[0] === x.shape[0]
@@ -199,7 +210,7 @@ export async function layerMapsOnBackend(model: AnyModel, input: ModelInputs, pl
         scores: cap.scores,
         batchSize,
         channels: options.channels,
-        scoreInputs: (inputs, image) => imageTarget(options.target, cap.classes, image)(runModel(model, feedWith(toModel(inputs), image))),
+        scoreInputs: (inputs, image) => imageTarget(options.target, cap.classes, image)(outputForInputs(inputs, image)),
         scoreActivations: (acts, image) => imageTarget(options.target, cap.classes, image)(outputFromActivations(acts, image)),
         outputFromActivations: (acts, image) => outputFromActivations(acts, image),
         kernelGradient: () => layerKernelGradient(model, targets[li], names[li], feedWith(toModel(x4))),
@@ -265,6 +276,7 @@ export async function layerMapsOnBackend(model: AnyModel, input: ModelInputs, pl
     throw e;
   } finally {
     capture?.dispose();
+    folded?.dispose();
     for (const v of views) v.dispose();
     if (x4 !== x) x4.dispose();
     checked.dispose();

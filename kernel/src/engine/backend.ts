@@ -9,7 +9,8 @@ import * as path from "node:path";
 import { pathToFileURL } from "node:url";
 import { installUnfusedConvWhileRecording } from "./unfusedConv";
 import { installFastBatchNormGradient } from "./batchNormGradient";
-import { registerWasmGradientKernels } from "./wasmGradients";
+import { installFastClipGradient } from "./clipGradient";
+import { registerWasmKernels } from "./wasmKernels";
 import { installThreadedWasm, wasmThreadState } from "./wasmThreads";
 
 /** The backends camlab knows, by tfjs name. */
@@ -218,7 +219,7 @@ async function probeWasm(): Promise<Probe> {
     require("@tensorflow/tfjs-backend-wasm");
     // Multithreaded in Node (wasmThreads.ts): swaps in camlab's factory before tfjs first uses it.
     installThreadedWasm();
-    const added = registerWasmGradientKernels();
+    const added = registerWasmKernels();
     if (added.length > 0) notes.push(`wasm: camlab registered backprop kernels ${added.join(", ")}`);
     return { ok: true, device: "WebAssembly (XNNPACK)" };
   } catch (e) {
@@ -288,6 +289,7 @@ async function collectInfo(): Promise<BackendInfo> {
 function installGradientFixes(): void {
   installUnfusedConvWhileRecording();
   installFastBatchNormGradient();
+  installFastClipGradient();
 }
 
 /**

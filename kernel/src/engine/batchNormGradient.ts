@@ -35,10 +35,39 @@ const fastGradient: GradFunc = (dyIn, saved, attrs) => {
   };
 };
 
-/** Replaces the FusedBatchNorm gradient once per process (idempotent). */
+/**
+ * tfjs 4.22 cannot differentiate a batch norm without γ or β (Keras's `scale=False`, as in every
+ * BatchNormalization of InceptionV3), with its own gradient or ours, on any backend: tf.batchNorm
+ * hands the kernel `{scale: undefined}`, the tape then reads `.id` of the absent input and the
+ * engine clones it for backprop — "Cannot read properties of undefined". Here the absent inputs
+ * are left out of the kernel call, and absent inputs at the end of a gradient's saved list are
+ * not saved (the tape disposes what it saved, so nothing absent may be in it; our gradient lists
+ * scale last and reads it as undefined).
+ */
+function allowAbsentBatchNormInputs(): void {
+  type Inputs = Record<string, tf.Tensor | undefined>;
+  type Saver = (tensors: (tf.Tensor | undefined)[]) => (tf.Tensor | undefined)[];
+  const engine = tf.engine() as unknown as { runKernel(name: string, inputs: Inputs, attrs?: object): unknown; saveTensorsForBackwardMode: Saver };
+  const runKernel = engine.runKernel.bind(engine);
+  engine.runKernel = (name, inputs, attrs) => {
+    if (name === "FusedBatchNorm" && (inputs.scale == null || inputs.offset == null)) {
+      inputs = Object.fromEntries(Object.entries(inputs).filter(([, t]) => t != null));
+    }
+    return runKernel(name, inputs, attrs);
+  };
+  const save = engine.saveTensorsForBackwardMode.bind(engine);
+  engine.saveTensorsForBackwardMode = (tensors) => {
+    let n = tensors.length;
+    while (n > 0 && tensors[n - 1] == null) n--;
+    return save(n === tensors.length ? tensors : tensors.slice(0, n));
+  };
+}
+
+/** Replaces the FusedBatchNorm gradient once per process (idempotent); a batch norm without γ or β gets a gradient too. */
 export function installFastBatchNormGradient(): void {
   if (installed) return;
   installed = true;
+  allowAbsentBatchNormInputs();
   const cfg = tf.getGradient("FusedBatchNorm") as unknown as { gradFunc: GradFunc; inputsToSave?: string[] } | undefined;
   if (cfg == null) return;
   cfg.gradFunc = fastGradient;

@@ -9,10 +9,11 @@ export { closestNames } from "./names";
 export { classScore, softmaxProbability, resolveTarget, binaryScore, rawOutput, segmentationTarget, detectionTarget } from "./targets";
 export type { Target, TargetFn, ResolvedTarget, DetectionTargetOptions } from "./targets";
 export { graphNodeOrder } from "./model";
-export { registerWasmGradientKernels } from "./wasmGradients";
+export { registerWasmKernels } from "./wasmKernels";
 export { installUnfusedConvWhileRecording } from "./unfusedConv";
 export { releaseAbandonedTape, withTapeCleanup } from "./tape";
 export { installFastBatchNormGradient } from "./batchNormGradient";
+export { installFastClipGradient, nextFloat32 } from "./clipGradient";
 export { runWork, checkpoint, reportProgress, throwIfCancelled, currentSignal, Cancelled } from "./work";
 export type { Progress, WorkScope } from "./work";
 // The input contract: every engine call that runs a model checks its input here first.
@@ -22,3 +23,4 @@ export { checkModelInputs, explainedInputIndex } from "./modelInputs";
 export type { ModelInputs, CheckedInputs } from "./modelInputs";
 export { modelTail } from "./tail";
 export type { ModelTail } from "./tail";
+export { foldModel, type FoldedModel } from "./folded";

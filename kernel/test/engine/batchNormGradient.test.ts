@@ -36,4 +36,19 @@ describe("batch-norm gradient", () => {
       tf.dispose([...inputs, dy, ...got, ...want]);
     });
   }
+
+  it("a batch norm without γ and β (Keras's scale=False, center=False) has a gradient too: x, mean, variance vs the formula", async () => {
+    const shape = [1, 3, 3, 4];
+    const x = tf.randomNormal(shape, 0, 1, "float32", 7);
+    const mean = tf.randomNormal([4], 0, 1, "float32", 8);
+    const variance = tf.randomUniform([4], 0.5, 2, "float32", 9);
+    const dy = tf.randomNormal(shape, 0, 1, "float32", 10);
+    const n0 = tf.memory().numTensors;
+    const got = tf.grads((a: tf.Tensor, m: tf.Tensor, v: tf.Tensor) => tf.sum(tf.mul(tf.batchNorm(a, m, v, undefined, undefined, 1e-3), dy)))([x, mean, variance]);
+    const want = tf.grads((a: tf.Tensor, m: tf.Tensor, v: tf.Tensor) => tf.sum(tf.mul(tf.mul(tf.sub(a, m), tf.rsqrt(tf.add(v, 1e-3))), dy)))([x, mean, variance]);
+    for (let i = 0; i < 3; i++) assert.ok(relErr(await got[i].data(), await want[i].data()) < 1e-5, `input ${i}`);
+    tf.dispose([...got, ...want]);
+    assert.equal(tf.memory().numTensors, n0, "nothing saved for backprop is left");
+    tf.dispose([x, mean, variance, dy]);
+  });
 });

@@ -1,9 +1,11 @@
-// The backprop kernels camlab registers for wasm, checked against tfjs's cpu kernels over
-// stride / padding / shape / channel-multiplier cases, and the fused-conv trap on wasm.
+// The kernels camlab registers for wasm (engine/wasmKernels.ts), checked against tfjs's cpu
+// kernels over stride / padding / shape / channel-multiplier cases, and the fused-conv trap on
+// wasm; the faster batch norm against its formula; the clip gradient (engine/clipGradient.ts)
+// against the mask written here, at the float32 neighbours of its bounds.
 import { before, describe, it } from "node:test";
 import * as assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { ensureBackend, useBackend } from "../../src/engine";
+import { ensureBackend, nextFloat32, useBackend } from "../../src/engine";
 import { relErr, seeded } from "./fixtures";
 
 interface Case {
@@ -101,4 +103,95 @@ describe("wasm backprop kernels vs cpu kernels", () => {
     const got = run();
     assert.ok(relErr(got, ref) < 1e-5, `rel err ${relErr(got, ref)}`);
   });
+});
+
+describe("faster wasm kernels: batch norm, the 1×1 input gradient's filter cache, the clip gradient", () => {
+  before(async () => {
+    await ensureBackend();
+  });
+
+  /** (x − μ)·γ/√(σ² + ε) + β, in float64 on the host: the formula, not a kernel. */
+  function batchNormFormula(x: Float32Array, c: number, mean: Float32Array, variance: Float32Array, offset: Float32Array | null, scale: Float32Array | null, eps: number): Float32Array {
+    return Float32Array.from(x, (v, i) => {
+      const k = i % c;
+      return ((v - mean[k]) * (scale ? scale[k] : 1)) / Math.sqrt(variance[k] + eps) + (offset ? offset[k] : 0);
+    });
+  }
+
+  for (const withParams of [true, false]) {
+    it(`FusedBatchNorm on wasm equals the formula${withParams ? "" : " (no scale, no offset)"}, and leaves no data behind`, async () => {
+      await useBackend("wasm");
+      const backend = tf.backend() as unknown as { dataIdMap: { numDataIds(): number } };
+      const [n, h, w, c] = [2, 5, 3, 7];
+      const x = tf.randomNormal([n, h, w, c], 3, 2, "float32", 1);
+      const mean = tf.randomNormal([c], 3, 1, "float32", 2);
+      const variance = tf.randomUniform([c], 0.01, 4, "float32", 3);
+      const offset = withParams ? tf.randomNormal([c], 0, 1, "float32", 4) : null;
+      const scale = withParams ? tf.randomNormal([c], 1, 0.5, "float32", 5) : null;
+      const ids0 = backend.dataIdMap.numDataIds();
+      const y = tf.batchNorm(x, mean, variance, offset ?? undefined, scale ?? undefined, 1e-3);
+      assert.equal(backend.dataIdMap.numDataIds(), ids0 + 1, "only the output is left");
+      const want = batchNormFormula(x.dataSync() as Float32Array, c, mean.dataSync() as Float32Array, variance.dataSync() as Float32Array,
+        offset?.dataSync() as Float32Array ?? null, scale?.dataSync() as Float32Array ?? null, 1e-3);
+      assert.ok(relErr(y.dataSync(), want) < 1e-6, `rel err ${relErr(y.dataSync(), want)}`);
+      tf.dispose([x, mean, variance, offset, scale, y].filter((t) => t != null) as tf.Tensor[]);
+    });
+  }
+
+  it("FusedBatchNorm with full-shape parameters (not per channel) goes to the stock kernel, same result", async () => {
+    await useBackend("wasm");
+    const x = tf.randomNormal([1, 3, 3, 2], 0, 1, "float32", 6);
+    const mean = tf.randomNormal([1, 3, 3, 2], 0, 1, "float32", 7);
+    const variance = tf.randomUniform([1, 3, 3, 2], 0.5, 2, "float32", 8);
+    const y = tf.batchNorm(x, mean, variance, undefined, undefined, 1e-3);
+    const xs = x.dataSync(), ms = mean.dataSync(), vs = variance.dataSync();
+    const want = Float32Array.from(xs, (v, i) => (v - ms[i]) / Math.sqrt(vs[i] + 1e-3));
+    assert.ok(relErr(y.dataSync(), want) < 1e-6);
+    tf.dispose([x, mean, variance, y]);
+  });
+
+  it("the 1×1 conv's input gradient keeps Wᵀ only while its filter lives", async () => {
+    await useBackend("wasm");
+    const backend = tf.backend() as unknown as { dataIdMap: { numDataIds(): number } };
+    const x = tf.randomNormal([1, 4, 4, 6], 0, 1, "float32", 9);
+    const ids0 = backend.dataIdMap.numDataIds();
+    for (let i = 0; i < 3; i++) {
+      const w = tf.randomNormal([1, 1, 6, 5], 0, 1, "float32", 10 + i);
+      const dx = tf.grad((xx: tf.Tensor) => tf.sum(tf.conv2d(xx as tf.Tensor4D, w as tf.Tensor4D, 1, "valid")))(x);
+      // dL/dx[n, y, x, i] = Σ_o W[i, o] for a plain sum: the formula, per input channel.
+      const ws = w.dataSync();
+      const rowSums = Array.from({ length: 6 }, (_, ci) => Array.from({ length: 5 }, (_, o) => ws[ci * 5 + o]).reduce((a, b) => a + b, 0));
+      assert.ok(relErr(dx.dataSync(), Float32Array.from({ length: 16 * 6 }, (_, k) => rowSums[k % 6])) < 1e-6);
+      tf.dispose([w, dx]);
+    }
+    assert.equal(backend.dataIdMap.numDataIds(), ids0, "the cached transposes were freed with their filters");
+    x.dispose();
+  });
+
+  it("nextFloat32 steps one float32 either way", () => {
+    assert.equal(nextFloat32(1, 1), 1 + 2 ** -23);
+    assert.equal(nextFloat32(1, -1), 1 - 2 ** -24);
+    assert.equal(nextFloat32(6, 1), 6 + 2 ** -21);
+    assert.equal(nextFloat32(-1, 1), -(1 - 2 ** -24));
+    assert.equal(nextFloat32(0, -1), -(2 ** -149));
+    assert.equal(nextFloat32(0, 1), 2 ** -149);
+    assert.equal(nextFloat32(0.1, 1), Math.fround(0.1) + 2 ** -27);
+  });
+
+  for (const backendName of ["wasm", "cpu"] as const) {
+    it(`clipByValue's gradient on ${backendName} is dy where lo ≤ x ≤ hi, 0 elsewhere — at the bounds and their neighbours too`, async () => {
+      await useBackend(backendName);
+      for (const [lo, hi] of [[0, 6], [-0.1, 0.3], [-2.5, -1]]) {
+        const special = [lo, hi, nextFloat32(lo, -1), nextFloat32(lo, 1), nextFloat32(hi, -1), nextFloat32(hi, 1), -1e30, 1e30, 0, -0];
+        const values = Float32Array.from([...special, ...tf.randomUniform([90], lo - 1, hi + 1, "float32", 11).dataSync()]);
+        const x = tf.tensor1d(values);
+        const dyv = Float32Array.from(values, (_, i) => 1 + (i % 7));
+        const dy = tf.tensor1d(dyv);
+        const dx = tf.grad((xx: tf.Tensor) => tf.sum(tf.mul(tf.clipByValue(xx, lo, hi), dy)))(x);
+        const want = Float32Array.from(values, (v, i) => (v >= Math.fround(lo) && v <= Math.fround(hi) ? dyv[i] : 0));
+        assert.deepEqual(Array.from(dx.dataSync()), Array.from(want), `lo=${lo} hi=${hi}`);
+        tf.dispose([x, dy, dx]);
+      }
+    });
+  }
 });

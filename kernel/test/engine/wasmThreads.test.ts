@@ -25,7 +25,7 @@ const tf = require(require.resolve("@tensorflow/tfjs", { paths: [${JSON.stringif
   const r = await camlab.cam(model, x, { layer: "out_relu" });
   const raw = Array.from(await r.raw.data()), heatmap = Array.from(await r.heatmap.data());
   r.dispose();
-  // The backprop kernels camlab registers for wasm (wasmGradients.ts), on this build, against cpu.
+  // The backprop kernels camlab registers for wasm (wasmKernels.ts), on this build, against cpu.
   const grads = async () => {
     const a = tf.randomNormal([2, 9, 9, 4], 0, 1, "float32", 3), w = tf.randomNormal([3, 3, 4, 5], 0, 1, "float32", 4);
     const d = tf.randomNormal([3, 3, 4, 2], 0, 1, "float32", 5);
