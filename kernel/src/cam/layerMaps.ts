@@ -11,6 +11,7 @@ import { resolveTarget, type Target } from "../engine/targets";
 import { captureGradients, type GradientCapture } from "../hooks/capture";
 import { modelTail, type ModelTail } from "../engine/tail";
 import { foldModel, type FoldedModel } from "../engine/folded";
+import { runBatches } from "../engine/replicas";
 import { withTapeCleanup } from "../engine/tape";
 import { registerForwardHook } from "../hooks/register";
 import { runModel } from "../hooks/run";
@@ -211,6 +212,20 @@ export async function layerMapsOnBackend(model: AnyModel, input: ModelInputs, pl
         batchSize,
         channels: options.channels,
         scoreInputs: (inputs, image) => imageTarget(options.target, cap.classes, image)(outputForInputs(inputs, image)),
+        scoreInputBatches: async (count, batch, image, scored) => {
+          const target = imageTarget(options.target, cap.classes, image);
+          // Replicas take a model's single image input as is; other models run every batch here.
+          const values = feeds.length === 1 && !sequence ? batchSize * tf.util.sizeFromShape(x4.shape.slice(1)) : 0;
+          await runBatches(model, count, values, batch, (xj) => outputForInputs(xj, image), async (j, out) => {
+            let scores: tf.Tensor1D;
+            try {
+              scores = tf.tidy(() => target(out));
+            } finally {
+              out.dispose();
+            }
+            await scored(j, scores);
+          });
+        },
         scoreActivations: (acts, image) => imageTarget(options.target, cap.classes, image)(outputFromActivations(acts, image)),
         outputFromActivations: (acts, image) => outputFromActivations(acts, image),
         kernelGradient: () => layerKernelGradient(model, targets[li], names[li], feedWith(toModel(x4))),

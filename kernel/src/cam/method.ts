@@ -29,7 +29,14 @@ export interface CamContext {
   readonly channels?: number;
   /** Target score of image `image`'s target for each row of a batch of inputs [n, H, W, c] → [n]. */
   scoreInputs(inputs: tf.Tensor4D, image: number): tf.Tensor1D;
-  /** Same, but with this layer's output replaced by `activations` [n, h, w, channels]. */
+  /**
+   * Target scores of image `image`'s target for `count` batches of inputs, in order: `batch(j)`
+   * makes batch j [n, H, W, c] (a fresh tensor; it is disposed for you), `scored(j, scores)`
+   * gets its scores [n] (yours to dispose; awaited, so checkpoint there). Large work also runs on
+   * model replicas in worker threads (engine/replicas.ts), with the same results.
+   */
+  scoreInputBatches(count: number, batch: (j: number) => tf.Tensor4D, image: number, scored: (j: number, scores: tf.Tensor1D) => Promise<void>): Promise<void>;
+  /** Same as scoreInputs, but with this layer's output replaced by `activations` [n, h, w, channels]. */
   scoreActivations(activations: tf.Tensor4D, image: number): tf.Tensor1D;
   /** The model output [n, …] with this layer's output replaced by `activations` (image `image` elsewhere); differentiable in `activations`. */
   outputFromActivations(activations: tf.Tensor4D, image: number): tf.Tensor;

@@ -24,3 +24,4 @@ export type { ModelInputs, CheckedInputs } from "./modelInputs";
 export { modelTail } from "./tail";
 export type { ModelTail } from "./tail";
 export { foldModel, type FoldedModel } from "./folded";
+export { runBatches, startReplicas, endReplicas, replicaCount, REPLICA_MIN_BATCHES, REPLICA_MIN_BATCH_VALUES, type BatchRunStats } from "./replicas";

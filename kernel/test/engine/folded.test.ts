@@ -6,7 +6,7 @@
 import { before, describe, it } from "node:test";
 import * as assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { ensureBackend, foldModel } from "../../src/engine";
+import { ensureBackend, foldModel, useBackend } from "../../src/engine";
 import { registerForwardHook } from "../../src/hooks";
 import { cam } from "../../src/cam";
 import { randomImages, relErr, seeded, smallSequential } from "./fixtures";
@@ -26,6 +26,8 @@ const bnInit = (seed: number) => ({
  *   c4 (relu) → bn4                    no: the conv's own activation is not linear
  *   c5 → bn5, read by two layers       folds, no activation (bn5's output has two readers) (4)
  *   c6 → two readers (bn6, and add)    no: the conv's output has another reader
+ *   pad → dw2 (stride 2, valid) → bn7 → relu6   folds, the padding into the conv  (5)
+ *   pad1 → c8 (valid) → bn8            folds, symmetric padding into the conv   (6)
  */
 function bnModel(size = 12, classes = 5): tf.LayersModel {
   const input = tf.input({ shape: [size, size, 3], name: "image" });
@@ -42,6 +44,9 @@ function bnModel(size = 12, classes = 5): tf.LayersModel {
   t = apply(tf.layers.add({ name: "add2" }), [apply(tf.layers.reLU({ name: "relu5" }), b5), b5]);
   const c6 = apply(conv("c6", 8, 6), t);
   t = apply(tf.layers.add({ name: "add3" }), [apply(bn("bn6", 60), c6), c6]);
+  t = apply(tf.layers.zeroPadding2d({ padding: [[0, 1], [0, 1]], name: "pad" }), t);
+  t = apply(tf.layers.reLU({ maxValue: 6, name: "relu6b" }), apply(bn("bn7", 70), apply(tf.layers.depthwiseConv2d({ kernelSize: 3, strides: 2, padding: "valid", depthwiseInitializer: seeded(8), name: "dw2" }), t)));
+  t = apply(bn("bn8", 80), apply(conv("c8", 8, 9, { padding: "valid" }), apply(tf.layers.zeroPadding2d({ padding: 1, name: "pad1" }), t)));
   t = apply(tf.layers.globalAveragePooling2d({ name: "gap" }), t);
   return tf.model({ inputs: input, outputs: apply(tf.layers.dense({ units: classes, kernelInitializer: seeded(7), name: "logits" }), t), name: "bn_model" });
 }
@@ -56,7 +61,7 @@ describe("the folded model", () => {
     const x = randomImages(3, 12, 5);
     const n0 = tf.memory().numTensors;
     const folded = foldModel(model)!;
-    assert.equal(folded.folded, 4);
+    assert.equal(folded.folded, 6);
     const want = tf.tidy(() => (model.predict(x) as tf.Tensor).dataSync());
     const y = folded.run(x);
     assert.deepEqual(y.shape, [3, 5]);
@@ -77,7 +82,7 @@ describe("the folded model", () => {
     const h2 = registerForwardHook(model.getLayer("gap"), () => void gapCalls++);
     try {
       const folded = foldModel(model)!;
-      assert.equal(folded.folded, 3);
+      assert.equal(folded.folded, 5);
       const want = tf.tidy(() => (model.predict(x) as tf.Tensor).dataSync());
       assert.equal(bnCalls, 1);
       const y = folded.run(x);
@@ -91,6 +96,24 @@ describe("the folded model", () => {
       h2.remove();
       x.dispose();
       model.dispose();
+    }
+  });
+
+  it("on the cpu backend too (explicit padding in the depthwise conv)", async () => {
+    const before = tf.getBackend() as Parameters<typeof useBackend>[0];
+    await useBackend("cpu");
+    try {
+      const model = bnModel();
+      const x = randomImages(2, 12, 4);
+      const folded = foldModel(model)!;
+      const want = tf.tidy(() => (model.predict(x) as tf.Tensor).dataSync());
+      const y = folded.run(x);
+      assert.ok(relErr(y.dataSync(), want) < 1e-5, `rel err ${relErr(y.dataSync(), want)}`);
+      tf.dispose([y, x]);
+      folded.dispose();
+      model.dispose();
+    } finally {
+      await useBackend(before);
     }
   });
 

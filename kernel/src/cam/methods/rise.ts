@@ -47,28 +47,31 @@ async function riseMap(ctx: CamContext, masks: number, cells: number, keep: numb
   const [b, H, W] = input.shape;
   const label = "rise: masked inputs";
   // First await before any tensor: this runs outside tf.tidy (method.ts).
-  await checkpoint(label, 0, masks);
+  await checkpoint(label, 0, b * masks);
   const sums: (tf.Tensor3D | null)[] = new Array(b).fill(null);
+  const batches = Math.ceil(masks / batchSize);
+  const size = (q: number) => Math.min(batchSize, masks - q * batchSize);
   try {
-    for (let j = 0, batch = 0; j < masks; j += batchSize, batch++) {
-      const n = Math.min(batchSize, masks - j);
-      const m = riseMasks(n, H, W, cells, keep, seed + batch);
+    for (let i = 0; i < b; i++) {
+      const image = tf.slice(input, [i, 0, 0, 0], [1, -1, -1, -1]);
       try {
-        for (let i = 0; i < b; i++) {
+        // Batch q's masks are the same for every image (seeded by q), made again where needed.
+        await ctx.scoreInputBatches(batches, (q) => tf.tidy(() => tf.mul(image, riseMasks(size(q), H, W, cells, keep, seed + q)) as tf.Tensor4D), i, async (q, scores) => {
+          const n = size(q);
           const next = tf.tidy(() => {
-            const image = tf.slice(input, [i, 0, 0, 0], [1, -1, -1, -1]);
-            const scores = ctx.scoreInputs(tf.mul(image, m) as tf.Tensor4D, i);
+            const m = riseMasks(n, H, W, cells, keep, seed + q);
             // Σ_i f(I ⊙ M_i) · M_i over this batch of masks, [1, H, W].
             const part = tf.reshape(tf.matMul(tf.reshape(scores, [1, n]), tf.reshape(m, [n, H * W])), [1, H, W]) as tf.Tensor3D;
             return sums[i] ? (tf.add(sums[i]!, part) as tf.Tensor3D) : part;
           });
+          scores.dispose();
           sums[i]?.dispose();
           sums[i] = next;
-        }
+          await checkpoint(label, i * masks + q * batchSize + n, b * masks);
+        });
       } finally {
-        m.dispose();
+        image.dispose();
       }
-      await checkpoint(label, j + n, masks);
     }
     // Eq. 6: S_{I,f}(λ) ≈ 1/(E[M]·N) Σ_{i=1..N} f(I ⊙ M_i) · M_i(λ), with E[M] = p.
     return { map: tf.tidy(() => tf.div(tf.concat(sums as tf.Tensor3D[]), keep * masks) as tf.Tensor3D) };

@@ -34,20 +34,21 @@ async function scoreCamWeights(ctx: CamContext): Promise<{ weights: tf.Tensor2D 
           return [idx ? tf.gather(ai, idx, 3) : ai, tf.slice(input, [i, 0, 0, 0], [1, -1, -1, -1]), idx ?? tf.zeros([0])] as tf.Tensor[];
         });
         held.push(a, image, chosen);
-        for (let j = 0; j < k; j += batchSize) {
-          const n = Math.min(batchSize, k - j);
-          parts.push(tf.tidy(() => {
-            // H^k = s(Up(A^k)): each channel upsampled to the input and min-max scaled to [0, 1] —
-            // made per batch, so a 1280-channel layer never holds 1280 input-sized masks at once.
-            const maps = tf.transpose(tf.slice(a, [0, 0, 0, j], [-1, -1, -1, n]), [3, 1, 2, 0]) as tf.Tensor4D; // [n, h, w, 1]
-            const up = tf.image.resizeBilinear(maps, [H, W], false, true);
-            const lo = tf.min(up, [1, 2, 3], true), hi = tf.max(up, [1, 2, 3], true);
-            const masks = tf.div(tf.sub(up, lo), tf.add(tf.sub(hi, lo), 1e-7));
-            return ctx.scoreInputs(tf.mul(image, masks) as tf.Tensor4D, i);
-          }));
+        // H^k = s(Up(A^k)): each channel upsampled to the input and min-max scaled to [0, 1] —
+        // made per batch, so a 1280-channel layer never holds 1280 input-sized masks at once.
+        const batches = Math.ceil(k / batchSize);
+        await ctx.scoreInputBatches(batches, (q) => tf.tidy(() => {
+          const j = q * batchSize, n = Math.min(batchSize, k - j);
+          const maps = tf.transpose(tf.slice(a, [0, 0, 0, j], [-1, -1, -1, n]), [3, 1, 2, 0]) as tf.Tensor4D; // [n, h, w, 1]
+          const up = tf.image.resizeBilinear(maps, [H, W], false, true);
+          const lo = tf.min(up, [1, 2, 3], true), hi = tf.max(up, [1, 2, 3], true);
+          const masks = tf.div(tf.sub(up, lo), tf.add(tf.sub(hi, lo), 1e-7));
+          return tf.mul(image, masks) as tf.Tensor4D;
+        }), i, async (q, scores) => {
+          parts.push(scores);
           // Between batches: progress, a turn of the event loop, and Cancelled if interrupted.
-          await checkpoint(label, i * k + j + n, b * k);
-        }
+          await checkpoint(label, i * k + Math.min(k, (q + 1) * batchSize), b * k);
+        });
         rows.push(tf.tidy(() => {
           // Eq. 5–6 + Algorithm 1: α^c_k = the target score of X ∘ H^k, softmax-normalised over k.
           const alpha = tf.softmax(tf.concat(parts)) as tf.Tensor1D;

@@ -1,0 +1,127 @@
+// Model replicas in worker threads (engine/replicas.ts): batches shared with them come back in
+// order and equal to the main thread's own results; a throwing callback stops the run and
+// leaves no tensor behind; new weights make new replicas; and Score-CAM with replicas equals
+// Score-CAM without (CAMLAB_WORKERS=0).
+import { after, before, describe, it } from "node:test";
+import * as assert from "node:assert/strict";
+import * as tf from "@tensorflow/tfjs";
+import { endReplicas, ensureBackend, runBatches, startReplicas, REPLICA_MIN_BATCH_VALUES } from "../../src/engine";
+import { cam } from "../../src/cam";
+import { seeded } from "./fixtures";
+
+const SIZE = 96;
+
+function wideModel(channels = 120, classes = 4): tf.LayersModel {
+  const input = tf.input({ shape: [SIZE, SIZE, 3] });
+  let t = tf.layers.conv2d({ filters: channels, kernelSize: 3, strides: 4, padding: "same", kernelInitializer: seeded(1), name: "wide" }).apply(input) as tf.SymbolicTensor;
+  t = tf.layers.batchNormalization({ name: "bn", movingVarianceInitializer: tf.initializers.constant({ value: 2 }) }).apply(t) as tf.SymbolicTensor;
+  t = tf.layers.reLU({ maxValue: 6, name: "relu6" }).apply(t) as tf.SymbolicTensor;
+  t = tf.layers.globalAveragePooling2d({}).apply(t) as tf.SymbolicTensor;
+  return tf.model({ inputs: input, outputs: tf.layers.dense({ units: classes, kernelInitializer: seeded(2) }).apply(t) as tf.SymbolicTensor });
+}
+
+const PER_BATCH = Math.ceil(REPLICA_MIN_BATCH_VALUES / (SIZE * SIZE * 3)); // the smallest batch replicas take
+const batchInput = (j: number) => tf.randomUniform([PER_BATCH, SIZE, SIZE, 3], 0, 1, "float32", 100 + j);
+
+describe("model replicas in worker threads", () => {
+  const saved = process.env.CAMLAB_WORKERS;
+  before(async () => {
+    await ensureBackend();
+    process.env.CAMLAB_WORKERS = "1"; // at least one replica, whatever the core count
+  });
+  after(() => {
+    if (saved == null) delete process.env.CAMLAB_WORKERS;
+    else process.env.CAMLAB_WORKERS = saved;
+  });
+
+  it("share the batches, deliver them in order, equal to the main thread's results", async () => {
+    const model = wideModel();
+    try {
+      assert.equal(await startReplicas(model), 1);
+      const local = (x: tf.Tensor) => model.predict(x) as tf.Tensor;
+      const n0 = tf.memory().numTensors;
+      const order: number[] = [];
+      const got: Float32Array[] = [];
+      const stats = await runBatches(model, 8, PER_BATCH * SIZE * SIZE * 3, batchInput, local, async (j, out) => {
+        order.push(j);
+        got[j] = (await out.data()) as Float32Array;
+        out.dispose();
+      });
+      assert.deepEqual(order, [0, 1, 2, 3, 4, 5, 6, 7]);
+      assert.ok(stats.replicas > 0, `replicas ran ${stats.replicas} of 8 batches`);
+      assert.equal(stats.main + stats.replicas, 8);
+      assert.equal(tf.memory().numTensors, n0);
+      for (let j = 0; j < 8; j++) {
+        const want = tf.tidy(() => local(batchInput(j)).dataSync());
+        assert.deepEqual(Array.from(got[j]), Array.from(want), `batch ${j}`);
+      }
+    } finally {
+      endReplicas(model);
+      model.dispose();
+    }
+  });
+
+  it("a callback that throws stops the run; work still in flight is dropped, no tensor left", async () => {
+    const model = wideModel();
+    try {
+      await startReplicas(model);
+      const n0 = tf.memory().numTensors;
+      await assert.rejects(
+        runBatches(model, 10, PER_BATCH * SIZE * SIZE * 3, batchInput, (x) => model.predict(x) as tf.Tensor, async (j, out) => {
+          out.dispose();
+          if (j === 2) throw new Error("stop here");
+        }),
+        /stop here/,
+      );
+      await new Promise((r) => setTimeout(r, 1500)); // replies that arrive after the stop
+      assert.equal(tf.memory().numTensors, n0);
+    } finally {
+      endReplicas(model);
+      model.dispose();
+    }
+  });
+
+  it("new weights make new replicas, with the new results", async () => {
+    const model = wideModel();
+    try {
+      await startReplicas(model);
+      const w = model.getLayer("wide").getWeights();
+      model.getLayer("wide").setWeights([tf.mul(w[0], -1), w[1]]);
+      assert.equal(await startReplicas(model), 1);
+      const got: Float32Array[] = [];
+      const stats = await runBatches(model, 4, PER_BATCH * SIZE * SIZE * 3, batchInput, (x) => model.predict(x) as tf.Tensor, async (j, out) => {
+        got[j] = (await out.data()) as Float32Array;
+        out.dispose();
+      });
+      assert.ok(stats.replicas > 0);
+      for (let j = 0; j < 4; j++) assert.deepEqual(Array.from(got[j]), Array.from(tf.tidy(() => (model.predict(batchInput(j)) as tf.Tensor).dataSync())));
+    } finally {
+      endReplicas(model);
+      model.dispose();
+    }
+  });
+
+  it("Score-CAM with replicas equals Score-CAM on the main thread alone", async () => {
+    const model = wideModel();
+    const x = tf.randomUniform([1, SIZE, SIZE, 3], 0, 1, "float32", 3);
+    try {
+      process.env.CAMLAB_WORKERS = "0";
+      const alone = await cam(model, x, { method: "scorecam", layer: "relu6", batchSize: PER_BATCH, target: 1 });
+      const want = await alone.raw.data();
+      alone.dispose();
+      process.env.CAMLAB_WORKERS = "1";
+      await startReplicas(model);
+      const n0 = tf.memory().numTensors;
+      const shared = await cam(model, x, { method: "scorecam", layer: "relu6", batchSize: PER_BATCH, target: 1 });
+      const got = await shared.raw.data();
+      shared.dispose();
+      assert.equal(tf.memory().numTensors, n0);
+      assert.deepEqual(Array.from(got), Array.from(want));
+    } finally {
+      process.env.CAMLAB_WORKERS = "1";
+      endReplicas(model);
+      x.dispose();
+      model.dispose();
+    }
+  });
+});
