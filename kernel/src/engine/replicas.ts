@@ -14,7 +14,7 @@
 // batches the caller's callback runs (a checkpoint: progress, Interrupt); when it throws, work
 // still in flight is dropped as it arrives. Replicas are kept per model while its weights are
 // the same tensors (a Variable.assign or setWeights makes new ones and new replicas), ended after
-// a minute unused, and never keep the process alive.
+// five minutes unused, and never keep the process alive.
 import * as tf from "@tensorflow/tfjs";
 import { Worker } from "node:worker_threads";
 import * as path from "node:path";
@@ -26,7 +26,7 @@ import type { ReplicaReply, ReplicaRequest } from "./replicaWorker";
 export const REPLICA_MIN_BATCH_VALUES = 1 << 20;
 /** Fewer batches than this run on the main thread. */
 export const REPLICA_MIN_BATCHES = 3;
-const IDLE_MS = 60_000;
+const IDLE_MS = 5 * 60_000; // a notebook's next Score-CAM usually comes within minutes; a replica starts in ~1–2 s
 
 /**
  * Worker threads wanted: CAMLAB_WORKERS=N (0 = none), or "auto"/unset = the cores the main
@@ -153,7 +153,7 @@ export async function startReplicas(model: AnyModel): Promise<number> {
   return rs.filter((r) => r.status === "fulfilled").length;
 }
 
-/** Ends a model's replicas now (tests; otherwise they end after a minute unused). */
+/** Ends a model's replicas now (tests; otherwise they end after five minutes unused). */
 export function endReplicas(model: AnyModel): void {
   const set = sets.get(model);
   if (set) {

@@ -35,11 +35,14 @@
 // 0.9–1.3× the stock single-threaded build's time at load ~1.3 (no gain) and up to 3× at load ~8
 // (others' tests running). So threads are opt-in: CAMLAB_THREADS=N (or "auto" = every core)
 // until that per-op cost is understood.
-// Re-measured 2026-12-01 by `npm run bench` (bench-engine --scaling, load average 1.3–1.5; the
-// results file is scripts/bench/results/engine-2026-12-01T17-29-47Z.json), speed-up 1 → 2
-// threads (time on 1 ÷ time on 2), forward / Grad-CAM: 0.71× / 0.86× at batch 1, 1.18× / 0.90×
-// at batch 8, 1.36× / 1.26× at batch 32, 1.11× / 0.72× at batch 1 on 448×448. Only large batches
-// gain, and a widget's requests are batch 1: the default stays 1 thread.
+// Re-measured 2026-12-01 by `npm run bench` (bench-engine --scaling, load average 1.2–2.1; the
+// results file is scripts/bench/results/engine-2026-12-01T20-29-26Z.json), after wasmKernels.ts
+// moved batch norm from a single-threaded loop onto XNNPACK's (threaded) Mul/Add: speed-up
+// 1 → 2 threads (time on 1 ÷ time on 2), forward / Grad-CAM: 0.84× / 1.00× at batch 1, 1.87× /
+// 1.47× at batch 8, 1.84× / 1.58× at batch 32, 1.67× / 1.34× at batch 1 on 448×448. Batches now
+// gain, but a widget's requests are batch 1, where 2 threads are no faster or slower: the
+// default stays 1 thread, and Score-CAM's batches reach the other cores through model replicas
+// in worker threads instead (replicas.ts), which need no threaded build.
 import * as tf from "@tensorflow/tfjs";
 import { readFileSync } from "node:fs";
 import * as os from "node:os";
