@@ -95,7 +95,7 @@ def start_all(paths):
 
 
 def executed(path: Path):
-    if path not in _runs:  # a test run on its own (unittest -k): execute it here
+    if path not in _runs:  # CAMLAB_NOTEBOOK_JOBS=1: no pool, execute it here
         return execute(path)
     text, seconds = _runs[path].result()
     return nbformat.reads(text, as_version=4), seconds

@@ -240,5 +240,7 @@ function foldWeights(conv: LayerLike, bn: LayerLike): { filter: tf.Tensor; bias:
     : tf.mul(kernel, s);
   let bias = tf.mul(c.useBias !== false && convBias != null ? tf.sub(convBias, mean) : tf.neg(mean), s);
   if (beta) bias = tf.add(bias, beta);
+  // Kept: foldModel is often first called inside a caller's tidy (a batch of masked inputs),
+  // which would otherwise free the weights when that batch ends; dispose() frees them.
   return { filter: tf.keep(filter), bias: tf.keep(bias) };
 }

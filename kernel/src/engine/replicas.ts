@@ -120,9 +120,15 @@ async function replicasFor(model: AnyModel): Promise<Replica[] | null> {
       sets.set(m, null);
       return null;
     }
-    const weights = await Promise.all(m.getWeights().map(async (w) => ({ shape: w.shape, dtype: w.dtype, values: ((await w.data()) as Float32Array).slice().buffer as ArrayBuffer })));
+    // Each replica gets its own copy (transferred, not cloned): what data() resolves to may be
+    // tfjs's own values for the tensor, which must not be detached.
+    const weights = await Promise.all(m.getWeights().map(async (w) => ({ shape: w.shape, dtype: w.dtype, values: (await w.data()) as Float32Array })));
     const file = path.join(__dirname, "replicaWorker.js");
-    const replicas = Array.from({ length: n }, () => new Replica(new Worker(file), { type: "load", topology, weights: weights.map((w) => ({ ...w, values: w.values.slice(0) })) }));
+    const replicas = Array.from({ length: n }, () => new Replica(new Worker(file), {
+      type: "load",
+      topology,
+      weights: weights.map((w) => ({ shape: w.shape, dtype: w.dtype, values: w.values.slice().buffer as ArrayBuffer })),
+    }));
     set = { weights: ids, replicas, timer: null };
     sets.set(m, set);
     // A topology the worker cannot rebuild (a custom layer class): never try this model again.

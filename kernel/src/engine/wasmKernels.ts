@@ -259,7 +259,23 @@ function fusedBatchNorm(args: { inputs: tf.NamedTensorInfoMap; backend: object; 
 
 let registered = false;
 
-/** Registers the missing backprop kernels, a faster Conv2DBackpropInput and an aliasing Identity for wasm; idempotent. */
+type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: object; attrs?: tf.NamedAttrMap };
+
+/** Puts `faster` in the place of wasm's own kernel `name`, handing it the stock kernelFunc as its fallback; false when wasm has no such kernel. */
+function replaceKernel(name: string, faster: (args: KernelArgs, stock: tf.KernelFunc) => Info): boolean {
+  const stock = tf.getKernel(name, "wasm");
+  if (stock == null) return false;
+  tf.unregisterKernel(name, "wasm");
+  tf.registerKernel({
+    kernelName: name,
+    backendName: "wasm",
+    setupFunc: stock.setupFunc,
+    kernelFunc: ((a: KernelArgs) => faster(a, stock.kernelFunc)) as unknown as tf.KernelFunc,
+  });
+  return true;
+}
+
+/** Registers the missing backprop kernels, faster Conv2DBackpropInput and FusedBatchNorm, and an aliasing Identity for wasm; idempotent. */
 export function registerWasmKernels(): string[] {
   if (registered) return [];
   registered = true;
@@ -274,37 +290,10 @@ export function registerWasmKernels(): string[] {
     tf.registerKernel({ kernelName, backendName: "wasm", kernelFunc });
     added.push(kernelName);
   }
-  const nativeBackpropInput = tf.getKernel("Conv2DBackpropInput", "wasm");
-  if (nativeBackpropInput != null) {
-    tf.unregisterKernel("Conv2DBackpropInput", "wasm");
-    tf.registerKernel({
-      kernelName: "Conv2DBackpropInput",
-      backendName: "wasm",
-      setupFunc: nativeBackpropInput.setupFunc, // the stock kernel stays the fallback: its wasm binding is made at backend set-up
-      kernelFunc: ((a: { inputs: tf.NamedTensorInfoMap; backend: object; attrs?: tf.NamedAttrMap }) => conv2dBackpropInput(a, nativeBackpropInput.kernelFunc)) as unknown as tf.KernelFunc,
-    });
-    added.push("Conv2DBackpropInput (XNNPACK-based)");
-  }
-  const nativeBatchNorm = tf.getKernel("FusedBatchNorm", "wasm");
-  if (nativeBatchNorm != null) {
-    tf.unregisterKernel("FusedBatchNorm", "wasm");
-    tf.registerKernel({
-      kernelName: "FusedBatchNorm",
-      backendName: "wasm",
-      setupFunc: nativeBatchNorm.setupFunc,
-      kernelFunc: ((a: { inputs: tf.NamedTensorInfoMap; backend: object; attrs?: tf.NamedAttrMap }) => fusedBatchNorm(a, nativeBatchNorm.kernelFunc)) as unknown as tf.KernelFunc,
-    });
-    added.push("FusedBatchNorm (XNNPACK-based)");
-  }
-  const identity = tf.getKernel("Identity", "wasm");
-  if (identity != null) {
-    tf.unregisterKernel("Identity", "wasm");
-    tf.registerKernel({
-      kernelName: "Identity",
-      backendName: "wasm",
-      kernelFunc: ((a: { inputs: tf.NamedTensorInfoMap; backend: object }) => ((a.inputs.x as Info).dtype === "string" ? identity.kernelFunc(a as never) : aliasingIdentity(a))) as unknown as tf.KernelFunc,
-    });
-    added.push("Identity (aliasing)");
-  }
+  // The stock kernels stay as fallbacks: the replacement gets each one's kernelFunc, and its
+  // setupFunc (the wasm bindings, made at backend set-up) is kept.
+  if (replaceKernel("Conv2DBackpropInput", conv2dBackpropInput)) added.push("Conv2DBackpropInput (XNNPACK-based)");
+  if (replaceKernel("FusedBatchNorm", fusedBatchNorm)) added.push("FusedBatchNorm (XNNPACK-based)");
+  if (replaceKernel("Identity", (a, stock) => ((a.inputs.x as Info).dtype === "string" ? (stock(a as never) as Info) : aliasingIdentity(a)))) added.push("Identity (aliasing)");
   return added;
 }

@@ -22,6 +22,19 @@ function wideModel(channels = 120, classes = 4): tf.LayersModel {
 
 const PER_BATCH = Math.ceil(REPLICA_MIN_BATCH_VALUES / (SIZE * SIZE * 3)); // the smallest batch replicas take
 const batchInput = (j: number) => tf.randomUniform([PER_BATCH, SIZE, SIZE, 3], 0, 1, "float32", 100 + j);
+const predict = (model: tf.LayersModel) => (x: tf.Tensor) => model.predict(x) as tf.Tensor;
+
+/** runBatches over `count` batches of batchInput, each output read to the host, in delivery order. */
+async function collect(model: tf.LayersModel, count: number) {
+  const order: number[] = [];
+  const got: Float32Array[] = [];
+  const stats = await runBatches(model, count, PER_BATCH * SIZE * SIZE * 3, batchInput, predict(model), async (j, out) => {
+    order.push(j);
+    got[j] = (await out.data()) as Float32Array;
+    out.dispose();
+  });
+  return { order, got, stats };
+}
 
 describe("model replicas in worker threads", () => {
   const saved = process.env.CAMLAB_WORKERS;
@@ -38,21 +51,14 @@ describe("model replicas in worker threads", () => {
     const model = wideModel();
     try {
       assert.equal(await startReplicas(model), 1);
-      const local = (x: tf.Tensor) => model.predict(x) as tf.Tensor;
       const n0 = tf.memory().numTensors;
-      const order: number[] = [];
-      const got: Float32Array[] = [];
-      const stats = await runBatches(model, 8, PER_BATCH * SIZE * SIZE * 3, batchInput, local, async (j, out) => {
-        order.push(j);
-        got[j] = (await out.data()) as Float32Array;
-        out.dispose();
-      });
+      const { order, got, stats } = await collect(model, 8);
       assert.deepEqual(order, [0, 1, 2, 3, 4, 5, 6, 7]);
       assert.ok(stats.replicas > 0, `replicas ran ${stats.replicas} of 8 batches`);
       assert.equal(stats.main + stats.replicas, 8);
       assert.equal(tf.memory().numTensors, n0);
       for (let j = 0; j < 8; j++) {
-        const want = tf.tidy(() => local(batchInput(j)).dataSync());
+        const want = tf.tidy(() => predict(model)(batchInput(j)).dataSync());
         assert.deepEqual(Array.from(got[j]), Array.from(want), `batch ${j}`);
       }
     } finally {
@@ -67,7 +73,7 @@ describe("model replicas in worker threads", () => {
       await startReplicas(model);
       const n0 = tf.memory().numTensors;
       await assert.rejects(
-        runBatches(model, 10, PER_BATCH * SIZE * SIZE * 3, batchInput, (x) => model.predict(x) as tf.Tensor, async (j, out) => {
+        runBatches(model, 10, PER_BATCH * SIZE * SIZE * 3, batchInput, predict(model), async (j, out) => {
           out.dispose();
           if (j === 2) throw new Error("stop here");
         }),
@@ -86,13 +92,11 @@ describe("model replicas in worker threads", () => {
     try {
       await startReplicas(model);
       const w = model.getLayer("wide").getWeights();
-      model.getLayer("wide").setWeights([tf.mul(w[0], -1), w[1]]);
+      const flipped = tf.mul(w[0], -1);
+      model.getLayer("wide").setWeights([flipped, w[1]]);
+      flipped.dispose();
       assert.equal(await startReplicas(model), 1);
-      const got: Float32Array[] = [];
-      const stats = await runBatches(model, 4, PER_BATCH * SIZE * SIZE * 3, batchInput, (x) => model.predict(x) as tf.Tensor, async (j, out) => {
-        got[j] = (await out.data()) as Float32Array;
-        out.dispose();
-      });
+      const { got, stats } = await collect(model, 4);
       assert.ok(stats.replicas > 0);
       for (let j = 0; j < 4; j++) assert.deepEqual(Array.from(got[j]), Array.from(tf.tidy(() => (model.predict(batchInput(j)) as tf.Tensor).dataSync())));
     } finally {
