@@ -20,6 +20,7 @@ import { Worker } from "node:worker_threads";
 import * as path from "node:path";
 import { isGraphModel, type AnyModel } from "./model";
 import { coreCount, wasmThreadState } from "./wasmThreads";
+import { throwIfCancelled } from "./work";
 import type { ReplicaReply, ReplicaRequest } from "./replicaWorker";
 
 /** Batches below this many input values run on the main thread (a 224×224×3 image is 150528). */
@@ -246,8 +247,11 @@ export async function runBatches(
       }
       done.set(j, runHere(j));
       await flush();
-      // A turn of the event loop: replicas' replies are messages, read only between batches.
+      // A turn of the event loop: replicas' replies are messages, read only between batches. And
+      // an Interrupt stops here even while a replica still holds an earlier batch, so nothing
+      // could be delivered (and checkpointed) yet: a stop lands within one batch, as without them.
       await new Promise<void>((resolve) => setImmediate(resolve));
+      throwIfCancelled(`masked inputs (${next} of ${count} batches done)`);
     }
     while (inFlight.size > 0) {
       await Promise.race(inFlight);

@@ -5,7 +5,7 @@
 import { after, before, describe, it } from "node:test";
 import * as assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { endReplicas, ensureBackend, runBatches, startReplicas, REPLICA_MIN_BATCH_VALUES } from "../../src/engine";
+import { Cancelled, endReplicas, ensureBackend, runBatches, runWork, startReplicas, REPLICA_MIN_BATCH_VALUES } from "../../src/engine";
 import { cam } from "../../src/cam";
 import { seeded } from "./fixtures";
 
@@ -80,6 +80,31 @@ describe("model replicas in worker threads", () => {
         /stop here/,
       );
       await new Promise((r) => setTimeout(r, 1500)); // replies that arrive after the stop
+      assert.equal(tf.memory().numTensors, n0);
+    } finally {
+      endReplicas(model);
+      model.dispose();
+    }
+  });
+
+  it("an Interrupt stops the run within a batch, while a replica still holds an earlier one", async () => {
+    const model = wideModel();
+    try {
+      await startReplicas(model);
+      const stop = new AbortController();
+      let begunAfterStop = 0;
+      const local = (x: tf.Tensor) => {
+        if (stop.signal.aborted) begunAfterStop++;
+        stop.abort(); // during the first batch the main thread runs
+        return model.predict(x) as tf.Tensor;
+      };
+      const n0 = tf.memory().numTensors;
+      await assert.rejects(
+        runWork({ signal: stop.signal }, () => runBatches(model, 12, PER_BATCH * SIZE * SIZE * 3, batchInput, local, async (_j, out) => out.dispose())),
+        (e: unknown) => e instanceof Cancelled && /batches done/.test((e as Error).message),
+      );
+      assert.equal(begunAfterStop, 0, "no batch begun on the main thread after the stop");
+      await new Promise((r) => setTimeout(r, 1500)); // the replica's reply, dropped
       assert.equal(tf.memory().numTensors, n0);
     } finally {
       endReplicas(model);
