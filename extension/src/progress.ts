@@ -1,9 +1,16 @@
 // The indicator a widget shows while the kernel works on one of its requests: a spinner and the
-// request's name at once, then the kernel's progress (label, done of total, a bar) as it
-// reports it, and a Cancel button. Cancel aborts the request's AbortController; the indicator
-// then says "Cancelling…" until the kernel's reply ends the request.
+// request's name, then the kernel's progress (label, done of total, a bar) as it reports it, and
+// a Cancel button. Cancel aborts the request's AbortController; the indicator then says
+// "Cancelling…" until the kernel's reply ends the request.
+//
+// It appears only once a request has run for SHOW_WORK_AFTER_MS: most replies (a class switch, a
+// page of tiles) come sooner, and showing then hiding the indicator made the browser lay out and
+// paint the widget twice, about 10 ms of a 30 ms class switch, for a flash nobody could read.
 import { h } from "./dom";
 import type { WorkProgress } from "./protocol";
+
+/** How long a request runs before its indicator (and the dimming of what it will replace) shows. */
+export const SHOW_WORK_AFTER_MS = 150;
 
 export class WorkIndicator {
   readonly node = h("div", { cls: "camlab-work", testid: "camlab-work", attrs: { role: "status", "aria-live": "polite" } });
@@ -13,6 +20,8 @@ export class WorkIndicator {
   private readonly bar = h("progress", { cls: "camlab-work-bar", testid: "camlab-work-bar" });
   readonly cancelButton = h("button", { cls: "camlab-button camlab-work-cancel", testid: "camlab-cancel", text: "Cancel", attrs: { type: "button" } });
   private controller: AbortController | null = null;
+  private showTimer: ReturnType<typeof setTimeout> | null = null;
+  private readonly dimmed: HTMLElement[] = [];
 
   constructor() {
     this.node.append(h("div", { cls: "camlab-work-line" }, [this.spinner, this.text]), this.bar, this.count, this.cancelButton);
@@ -23,8 +32,14 @@ export class WorkIndicator {
     });
   }
 
-  /** Shows the indicator for a new request (cancelling the one shown before, whose result would
-   *  be drawn over anyway) and returns the signal that cancels it. */
+  /** Gives `el` the busy look (class camlab-busy) whenever the indicator shows. */
+  dims(el: HTMLElement): void {
+    this.dimmed.push(el);
+  }
+
+  /** Starts the indicator for a new request (cancelling the one before, whose result would be
+   *  drawn over anyway) and returns the signal that cancels it. The indicator shows after
+   *  SHOW_WORK_AFTER_MS, or at once when the request before was showing. */
   start(what: string): AbortSignal {
     this.controller?.abort();
     const controller = new AbortController();
@@ -38,17 +53,26 @@ export class WorkIndicator {
     this.node.dataset.state = "running";
     delete this.node.dataset.done;
     delete this.node.dataset.total;
-    this.node.hidden = false;
+    if (this.showTimer !== null) clearTimeout(this.showTimer);
+    this.showTimer = null;
+    if (this.node.hidden) this.showTimer = setTimeout(() => this.show(), SHOW_WORK_AFTER_MS);
     return controller.signal;
   }
 
-  /** Whether a request is shown (running or cancelling). */
+  /** Whether a request is running or cancelling (shown or not yet). */
   get active(): boolean {
-    return !this.node.hidden;
+    return this.controller !== null;
+  }
+
+  private show(): void {
+    this.showTimer = null;
+    if (!this.controller) return;
+    this.node.hidden = false;
+    for (const el of this.dimmed) el.classList.add("camlab-busy");
   }
 
   progress(p: WorkProgress): void {
-    if (this.node.hidden || this.node.dataset.state === "cancelling") return;
+    if (!this.controller || this.node.dataset.state === "cancelling") return;
     this.text.textContent = p.label;
     const total = Math.max(0, p.total);
     const done = Math.min(Math.max(0, p.done), total);
@@ -75,7 +99,10 @@ export class WorkIndicator {
   stop(signal: AbortSignal): void {
     if (this.controller?.signal !== signal) return;
     this.controller = null;
+    if (this.showTimer !== null) clearTimeout(this.showTimer);
+    this.showTimer = null;
     this.node.hidden = true;
     this.node.dataset.state = "idle";
+    for (const el of this.dimmed) el.classList.remove("camlab-busy");
   }
 }

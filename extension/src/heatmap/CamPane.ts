@@ -3,7 +3,7 @@
 // colormap change.
 import { h } from "../dom";
 import { WorkIndicator } from "../progress";
-import { drawOverlay, prepareOverlay, type CamRange, type Lut, type PreparedOverlay, type QuantizedMap } from "../protocol";
+import { blendInto, prepareOverlay, type CamRange, type Lut, type PreparedOverlay, type QuantizedMap } from "../protocol";
 import { ColourBar } from "./ColourBar";
 
 /** What one pane explains: the method, the layer and the class. */
@@ -26,12 +26,16 @@ export interface InputImage {
 /** The part of a 2-D canvas context a pane draws with. */
 export type PaneContext = Pick<CanvasRenderingContext2D, "createImageData" | "putImageData">;
 
-/** Draws a prepared CAM onto a canvas context with the shared core's drawOverlay — the same
- *  pixels as the kernel's saved PNG (protocol/blend.ts renderOverlay) at the same colormap and opacity. */
-export function paintOverlay(ctx: PaneContext, prepared: PreparedOverlay, lut: Lut, opacity: number): void {
-  const img = ctx.createImageData(prepared.image.width, prepared.image.height);
-  img.data.set(drawOverlay(prepared, lut, opacity));
+/** Draws a prepared CAM onto a canvas context with the shared core's blend — the same pixels as
+ *  the kernel's saved PNG (protocol/blend.ts renderOverlay) at the same colormap and opacity.
+ *  `reuse` (the ImageData the last call returned, when the size is the same) is blended into in
+ *  place: a pane redraws on every switch and slider move, and a fresh frame each time was garbage. */
+export function paintOverlay(ctx: PaneContext, prepared: PreparedOverlay, lut: Lut, opacity: number, reuse?: ImageData): ImageData {
+  const { width, height } = prepared.image;
+  const img = reuse && reuse.width === width && reuse.height === height ? reuse : ctx.createImageData(width, height);
+  blendInto(img.data, prepared.image.rgb, prepared.values, lut, opacity);
   ctx.putImageData(img, 0, 0);
+  return img;
 }
 
 /** One CAM over the image: its selectors, canvas, progress, colour bar and caption. */
@@ -45,6 +49,7 @@ export class CamPane {
   /** Spinner, progress and Cancel while the kernel computes this pane's next CAM. */
   readonly work = new WorkIndicator();
   private prepared: PreparedOverlay | null = null;
+  private frame: ImageData | undefined;
   private shownCam: QuantizedMap;
   choice: CamChoice;
 
@@ -61,6 +66,7 @@ export class CamPane {
     this.canvas.width = image.width;
     this.canvas.height = image.height;
     this.node = h("div", { cls: "camlab-pane", testid: "camlab-heatmap-pane", data: { pane: name } }, [this.header, this.canvas, this.work.node, this.colourBar.node, this.caption]);
+    this.work.dims(this.node);
     this.setCam(choice, cam, range);
   }
 
@@ -86,6 +92,6 @@ export class CamPane {
     this.colourBar.draw(lut);
     const ctx = this.canvas.getContext("2d");
     if (!ctx || !this.prepared) return;
-    paintOverlay(ctx, this.prepared, lut, opacity);
+    this.frame = paintOverlay(ctx, this.prepared, lut, opacity, this.frame);
   }
 }

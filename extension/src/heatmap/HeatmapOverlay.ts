@@ -27,6 +27,8 @@ export class HeatmapOverlay {
   /** The layers a CAM can use for this model and input, asked of the kernel once live (null: not yet). */
   private camLayers: string[] | null = null;
   private askedLayers = false;
+  /** Each pane's selectors and the option lists they were built with. */
+  private readonly headers = new Map<CamPane, { menus: string; method: HTMLSelectElement; layer: HTMLSelectElement; cls: HTMLSelectElement }>();
 
   constructor(
     private readonly payload: HeatmapPayload,
@@ -104,21 +106,36 @@ export class HeatmapOverlay {
     this.renderClassList();
   }
 
-  /** Method / layer / class selectors of one pane (each change asks for one CAM). */
+  /**
+   * Method / layer / class selectors of one pane (each change asks for one CAM). They are rebuilt
+   * only when what they offer changes (the kernel's layer list, live or not, a choice outside the
+   * lists); a new CAM of the same lists only moves their values: rebuilding the layer menu's
+   * hundred-odd options on every class switch cost 3–4 ms of it.
+   */
   private renderPaneHeader(pane: CamPane): void {
-    clear(pane.header);
     const c = pane.choice;
     const methods = this.payload.methods.includes(c.method) ? this.payload.methods : [c.method, ...this.payload.methods];
     const offered = this.camLayers ?? this.payload.layers;
     const layers = offered.includes(c.layer) ? offered : [c.layer, ...offered];
-    const method = select("camlab-method", "CAM method", methods.map((m) => [m, m] as const), c.method);
-    const layer = select("camlab-cam-layer", "CAM layer", layers.map((l) => [l, l] as const), c.layer);
     const classes = this.payload.predictions.map((p) => [String(p.classIndex), `${p.label ?? "class"} (${p.classIndex})`] as const);
     if (!this.payload.predictions.some((p) => p.classIndex === c.classIndex)) classes.unshift([String(c.classIndex), `${c.label || "class"} (${c.classIndex})`]);
+    const live = this.binding.isLive;
+    const menus = JSON.stringify([methods, layers, classes, live]);
+    pane.node.dataset.active = String(pane === this.active);
+    const built = this.headers.get(pane);
+    if (built && built.menus === menus) {
+      built.method.value = c.method;
+      built.layer.value = c.layer;
+      built.cls.value = String(c.classIndex);
+      return;
+    }
+    clear(pane.header);
+    const method = select("camlab-method", "CAM method", methods.map((m) => [m, m] as const), c.method);
+    const layer = select("camlab-cam-layer", "CAM layer", layers.map((l) => [l, l] as const), c.layer);
     const cls = select("camlab-class-select", "class", classes, String(c.classIndex));
     for (const s of [method, layer, cls]) {
       s.dataset.pane = pane.name;
-      s.disabled = !this.binding.isLive;
+      s.disabled = !live;
       if (s.disabled) s.title = "needs live data from the kernel";
     }
     method.addEventListener("change", () => void this.recompute(pane, { ...pane.choice, method: method.value }, "select-method"));
@@ -128,19 +145,26 @@ export class HeatmapOverlay {
       void this.recompute(pane, { ...pane.choice, classIndex: idx, label: this.labelOf(idx) }, "select-class");
     });
     pane.header.append(labelled("method", method), labelled("layer", layer), labelled("class", cls));
-    pane.node.dataset.active = String(pane === this.active);
+    this.headers.set(pane, { menus, method, layer, cls });
   }
 
+  /** The top-k list, built once; a switch moves only the selected mark. */
   private renderClassList(): void {
-    clear(this.classList);
-    for (const p of this.payload.predictions) {
-      const selected = p.classIndex === this.active.choice.classIndex;
-      const b = h("button", { cls: `camlab-class-item${selected ? " camlab-class-item--selected" : ""}`, testid: "camlab-class-item", data: { classIndex: String(p.classIndex) }, attrs: { "aria-pressed": String(selected) } }, [
-        h("span", { cls: "camlab-class-label", text: p.label ?? `class ${p.classIndex}` }),
-        h("span", { cls: "camlab-class-prob", text: `${(p.probability * 100).toFixed(1)}%` }),
-      ]);
-      b.addEventListener("click", () => void this.recompute(this.active, { ...this.active.choice, classIndex: p.classIndex, label: p.label ?? "" }, "select-class"));
-      this.classList.appendChild(h("li", {}, [b]));
+    if (this.classList.childElementCount === 0) {
+      for (const p of this.payload.predictions) {
+        const b = h("button", { cls: "camlab-class-item", testid: "camlab-class-item", data: { classIndex: String(p.classIndex) } }, [
+          h("span", { cls: "camlab-class-label", text: p.label ?? `class ${p.classIndex}` }),
+          h("span", { cls: "camlab-class-prob", text: `${(p.probability * 100).toFixed(1)}%` }),
+        ]);
+        b.addEventListener("click", () => void this.recompute(this.active, { ...this.active.choice, classIndex: p.classIndex, label: p.label ?? "" }, "select-class"));
+        this.classList.appendChild(h("li", {}, [b]));
+      }
+    }
+    const shown = String(this.active.choice.classIndex);
+    for (const b of this.classList.querySelectorAll<HTMLButtonElement>(".camlab-class-item")) {
+      const selected = b.dataset.classIndex === shown;
+      b.classList.toggle("camlab-class-item--selected", selected);
+      b.setAttribute("aria-pressed", String(selected));
     }
   }
 
@@ -153,7 +177,6 @@ export class HeatmapOverlay {
       return;
     }
     const signal = pane.work.start(`${choice.method} · ${choice.layer} · class ${choice.classIndex}: waiting for the kernel…`);
-    pane.node.classList.add("camlab-busy");
     pane.node.dataset.busy = "true";
     try {
       const out = await this.binding.call(
@@ -186,10 +209,7 @@ export class HeatmapOverlay {
       this.renderPaneHeader(pane);
     } finally {
       pane.work.stop(signal);
-      if (!pane.work.active) {
-        pane.node.classList.remove("camlab-busy");
-        pane.node.dataset.busy = "false";
-      }
+      if (!pane.work.active) pane.node.dataset.busy = "false";
     }
   }
 
@@ -199,6 +219,7 @@ export class HeatmapOverlay {
       if (b) {
         b.node.remove();
         this.panes.splice(this.panes.indexOf(b), 1);
+        this.headers.delete(b);
       }
       this.activate(this.panes[0]);
       this.node.dataset.compare = "false";

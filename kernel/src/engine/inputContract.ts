@@ -48,6 +48,14 @@ interface InputRange {
 const declaredRanges = new WeakMap<object, InputRange>();
 
 /**
+ * Inputs whose values passed the finite test, with their min and max when a range check read
+ * them. A tensor's values never change (a Variable's do: those are checked every time), and a
+ * widget asks about the same held input on every click: the check's sum and read were 1.2 ms of
+ * a 7 ms class switch on MobileNetV2.
+ */
+const checkedValues = new WeakMap<tf.Tensor, { lo: number; hi: number } | null>();
+
+/**
  * Declares the values `model` takes (e.g. [0, 1] for a MobileNetV2 fed ÷255 pixels), so the input
  * check can refuse a raw 0–255 image with the fix instead of explaining garbage. Only loaders
  * that know their model's preprocessing declare one; other models get no range check.
@@ -215,18 +223,25 @@ export async function checkModelInput(model: AnyModel, input: tf.Tensor, fn: str
   if (options.finite === false) return x;
   try {
     const range = declaredRanges.get(model);
-    // One read: Σ x·0, and with a declared range also min and max (two more numbers).
-    const probe = tf.tidy(() => {
-      const finite = tf.sum(tf.mul(x, 0));
-      return range ? tf.stack([finite, tf.min(x), tf.max(x)]) : finite;
-    });
+    const known = input instanceof tf.Variable ? undefined : checkedValues.get(input);
     let ok: boolean, lo = 0, hi = 0;
-    try {
-      const v = await probe.data();
-      ok = v[0] === 0;
-      [lo, hi] = [v[1], v[2]];
-    } finally {
-      probe.dispose();
+    if (known !== undefined && (known !== null || !range)) {
+      ok = true;
+      if (known) ({ lo, hi } = known);
+    } else {
+      // One read: Σ x·0, and with a declared range also min and max (two more numbers).
+      const probe = tf.tidy(() => {
+        const finite = tf.sum(tf.mul(x, 0));
+        return range ? tf.stack([finite, tf.min(x), tf.max(x)]) : finite;
+      });
+      try {
+        const v = await probe.data();
+        ok = v[0] === 0;
+        [lo, hi] = [v[1], v[2]];
+      } finally {
+        probe.dispose();
+      }
+      if (ok && !(input instanceof tf.Variable)) checkedValues.set(input, range ? { lo, hi } : null);
     }
     if (!ok) {
       const { count, first } = await describeNonFinite(x);

@@ -152,6 +152,39 @@ describe("input contract (engine/inputContract.ts)", () => {
     model.dispose();
   });
 
+  it("a checked input is not read again; a Variable is checked every time (assign can put a NaN in it)", async () => {
+    const model = smallSequential(4, 12);
+    const x = tf.randomUniform([1, 12, 12, 3], 0, 1, "float32", 3);
+    // Reads are what the check costs: count the backend's reads of x's data.
+    const backend = tf.backend() as unknown as { read(dataId: object): Promise<unknown> };
+    const read = backend.read.bind(backend);
+    let reads = 0;
+    backend.read = (dataId) => ((reads++, read(dataId)));
+    try {
+      assert.equal(await checkModelInput(model, x, "test"), x);
+      const first = reads;
+      assert.ok(first >= 1, "the first check reads");
+      assert.equal(await checkModelInput(model, x, "test"), x);
+      assert.equal(reads, first, "the second check of the same tensor reads nothing");
+    } finally {
+      backend.read = read;
+    }
+    const v = tf.variable(x);
+    assert.equal(await checkModelInput(model, v, "test"), v);
+    const nan = tf.fill([1, 12, 12, 3], NaN);
+    v.assign(nan);
+    await assert.rejects(checkModelInput(model, v, "test"), /input has 432 non-finite/);
+    // MobileNetV2 declares its [0, 1] range: a tensor checked against a model without one is
+    // still range-checked on its first call with MobileNetV2.
+    const raw = tf.fill([1, 224, 224, 3], 200);
+    const plain = tf.sequential({ layers: [tf.layers.flatten({ inputShape: [224, 224, 3] })] });
+    await checkModelInput(plain, raw, "test");
+    await assert.rejects(checkModelInput(net.model, raw, "test"), /raw 0–255 image/);
+    tf.dispose([x, v, nan, raw]);
+    plain.dispose();
+    model.dispose();
+  });
+
   it("a batch above MAX_INPUT_BYTES is refused with the batch size that fits; non-tensors and disposed tensors too", async () => {
     const model = smallSequential(4, 224);
     const perImage = 224 * 224 * 3 * 4;

@@ -1,6 +1,6 @@
 // The kernels camlab registers for wasm (engine/wasmKernels.ts), checked against tfjs's cpu
 // kernels over stride / padding / shape / channel-multiplier cases, and the fused-conv trap on
-// wasm; the faster batch norm against its formula; the clip gradient (engine/clipGradient.ts)
+// wasm; the faster batch norm and average-pool gradient against their formulas; the clip gradient (engine/clipGradient.ts)
 // against the mask written here, at the float32 neighbours of its bounds.
 import { before, describe, it } from "node:test";
 import * as assert from "node:assert/strict";
@@ -149,6 +149,50 @@ describe("faster wasm kernels: batch norm, the 1×1 input gradient's filter cach
     assert.ok(relErr(y.dataSync(), want) < 1e-6);
     tf.dispose([x, mean, variance, y]);
   });
+
+  // dL/dx of Σ avgPool(x)·r: each input value in window (i, j) gets r[i, j] / (fh·fw); rows and
+  // columns past the last window get 0. The formula, written here; and overlapping or padded
+  // windows (the stock kernel) against the cpu backend.
+  const poolCases: { x: [number, number, number, number]; k: number | [number, number]; stride?: number; pad: "valid" | "same" }[] = [
+    { x: [2, 7, 7, 5], k: 7, pad: "valid" }, // a classifier head's global pooling
+    { x: [1, 5, 7, 3], k: 2, pad: "valid" }, // a row and a column past the last window
+    { x: [1, 6, 6, 2], k: [3, 2], pad: "valid" },
+    { x: [1, 7, 7, 2], k: 3, stride: 2, pad: "valid" }, // overlapping: stock kernel
+    { x: [1, 6, 6, 2], k: 2, pad: "same" },
+  ];
+  for (const pc of poolCases) {
+    it(`AvgPoolGrad on wasm, x=${pc.x} window=${pc.k} stride=${pc.stride ?? "window"} pad=${pc.pad}: the formula (tiling) or cpu (otherwise)`, async () => {
+      const run = () => tf.tidy(() => {
+        const x = tf.randomNormal(pc.x, 0, 1, "float32", 21) as tf.Tensor4D;
+        const f = (xx: tf.Tensor) => {
+          const y = tf.avgPool(xx as tf.Tensor4D, pc.k, pc.stride ?? pc.k, pc.pad);
+          return tf.sum(tf.mul(y, tf.randomNormal(y.shape, 0, 1, "float32", 22)));
+        };
+        const y = tf.avgPool(x, pc.k, pc.stride ?? pc.k, pc.pad);
+        return { dx: tf.grad(f)(x).dataSync() as Float32Array, r: tf.randomNormal(y.shape, 0, 1, "float32", 22).dataSync() as Float32Array, yShape: y.shape };
+      });
+      await useBackend("wasm");
+      const n0 = tf.memory().numTensors;
+      const got = run();
+      assert.equal(tf.memory().numTensors, n0);
+      const [fh, fw] = typeof pc.k === "number" ? [pc.k, pc.k] : pc.k;
+      if ((pc.stride ?? pc.k) === pc.k && pc.pad === "valid") {
+        const [b, h, w, c] = pc.x;
+        const [, oh, ow] = got.yShape;
+        const want = new Float32Array(b * h * w * c);
+        for (let n = 0; n < b; n++) for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) for (let ch = 0; ch < c; ch++) {
+          const i = Math.floor(y / fh), j = Math.floor(x / fw);
+          want[((n * h + y) * w + x) * c + ch] = i < oh && j < ow ? got.r[((n * oh + i) * ow + j) * c + ch] / (fh * fw) : 0;
+        }
+        assert.ok(relErr(got.dx, want) < 1e-6, `rel err ${relErr(got.dx, want)}`);
+      } else {
+        await useBackend("cpu");
+        const ref = run();
+        await useBackend("wasm");
+        assert.ok(relErr(got.dx, ref.dx) < 1e-5, `rel err ${relErr(got.dx, ref.dx)}`);
+      }
+    });
+  }
 
   it("the 1×1 conv's input gradient keeps Wᵀ only while its filter lives", async () => {
     await useBackend("wasm");
