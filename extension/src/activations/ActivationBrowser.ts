@@ -11,6 +11,7 @@ import type { Interaction, InteractionMeter, LiveBinding } from "../live";
 import { SessionError } from "../session";
 import { ChannelZoom } from "./ChannelZoom";
 import { drawMap } from "./tiles";
+import { SHOW_WORK_AFTER_MS } from "../progress";
 
 const SORT_LABELS: Record<ChannelSortKey, string> = {
   index: "channel index",
@@ -53,6 +54,7 @@ export function tilesFromPage(result: OpResults["activations.page"], buffer: Uin
 
 export class ActivationBrowser {
   readonly node = h("div", { cls: "camlab-activation-browser", testid: "camlab-activation-browser" });
+  private busyTimer: ReturnType<typeof setTimeout> | null = null;
   private readonly grid = h("div", { cls: "camlab-activation-grid", testid: "camlab-activation-grid" });
   private readonly pageLabel = h("span", { cls: "camlab-page-label", testid: "camlab-page-label" });
   private readonly prev = h("button", { cls: "camlab-button", testid: "camlab-page-prev", text: "‹ prev" });
@@ -299,12 +301,22 @@ export class ActivationBrowser {
     this.zoom.recolor(this.cmap);
   }
 
+  /** data-busy at once; the dimmed look only once the request has run SHOW_WORK_AFTER_MS (see progress.ts). */
   private setBusy(busy: boolean): void {
-    this.node.classList.toggle("camlab-busy", busy);
     this.node.dataset.busy = String(busy);
+    if (this.busyTimer !== null) clearTimeout(this.busyTimer);
+    this.busyTimer = null;
+    if (!busy) this.node.classList.remove("camlab-busy");
+    else if (!this.node.classList.contains("camlab-busy")) {
+      this.busyTimer = setTimeout(() => {
+        this.busyTimer = null;
+        this.node.classList.add("camlab-busy");
+      }, SHOW_WORK_AFTER_MS);
+    }
   }
 
   dispose(): void {
+    if (this.busyTimer !== null) clearTimeout(this.busyTimer);
     this.stopListening();
     this.histogram.dispose();
   }

@@ -7,6 +7,8 @@
 //   Conv2DBackpropInput                  dx = conv(dy, Wᵀ) (1×1), or conv of the upsampled dy
 //   FusedBatchNorm                       y = x·s + o with per-channel s, o folded once (the stock
 //                                        kernel is ~4× slower: a third of a MobileNetV2 forward)
+//   BatchMatMul                          a·bᵀ and aᵀ·b as a plain a·b (XNNPACK) with the transpose
+//                                        made first (bᵀ once per weight): dy·Wᵀ of a dense layer
 //   AvgPoolGrad                          dx = dy / (fh·fw) spread over each window, when the windows
 //                                        tile the input (a head's 7×7 pooling: 2.3 → 0.1 ms)
 //   Identity                             aliases instead of copying
@@ -197,35 +199,70 @@ function conv2dBackpropInput(args: { inputs: tf.NamedTensorInfoMap; backend: obj
   });
 }
 
-// Each 1×1 filter's Wᵀ [1, 1, co, ci], made once and freed with its filter. XNNPACK packs a
-// conv's weights once per filter buffer and caches them, so a fresh transpose per call re-packed
-// them every time: most of the time of the 7×7 layers' input gradients in MobileNetV2.
-const transposedFilters = new WeakMap<Backend, Map<object, Info>>();
+// Each weight's transpose (a 1×1 filter's Wᵀ [1, 1, co, ci], a dense kernel's Wᵀ), made once and
+// freed with the weight's data. XNNPACK packs an operator's weights once per buffer and caches
+// them, so a fresh transpose per call re-packed them every time: most of the time of the 7×7
+// layers' input gradients in MobileNetV2. Keyed by shape and permutation too: a reshape shares
+// its source's data.
+const transposes = new WeakMap<Backend, Map<object, Map<string, Info>>>();
 
-function transposedFilter(backend: Backend, filter: Info): Info {
-  let cache = transposedFilters.get(backend);
+function cachedTranspose(backend: Backend, x: Info, perm: number[]): Info {
+  let cache = transposes.get(backend);
   if (cache == null) {
-    const byFilter = new Map<object, Info>();
-    cache = byFilter;
-    transposedFilters.set(backend, byFilter);
+    const byData = new Map<object, Map<string, Info>>();
+    cache = byData;
+    transposes.set(backend, byData);
     const dispose = backend.disposeData.bind(backend) as (dataId: object, force?: boolean) => boolean;
     (backend as { disposeData: (dataId: object, force?: boolean) => boolean }).disposeData = (dataId, force) => {
       const freed = dispose(dataId, force);
-      const t = freed ? byFilter.get(dataId) : undefined;
-      if (t != null) {
-        byFilter.delete(dataId);
-        dispose(t.dataId, true);
+      const made = freed ? byData.get(dataId) : undefined;
+      if (made != null) {
+        byData.delete(dataId);
+        for (const t of made.values()) dispose(t.dataId, true);
       }
       return freed;
     };
   }
-  let t = cache.get(filter.dataId);
+  let forData = cache.get(x.dataId);
+  if (forData == null) cache.set(x.dataId, (forData = new Map()));
+  const key = `${x.shape.join(",")}|${perm.join(",")}`;
+  let t = forData.get(key);
   if (t == null) {
     const transpose = tf.getKernel("Transpose", "wasm")!;
-    t = transpose.kernelFunc({ inputs: { x: filter }, backend, attrs: { perm: [0, 1, 3, 2] } }) as Info;
-    cache.set(filter.dataId, t);
+    t = transpose.kernelFunc({ inputs: { x }, backend, attrs: { perm } }) as Info;
+    forData.set(key, t);
   }
   return t;
+}
+
+function transposedFilter(backend: Backend, filter: Info): Info {
+  return cachedTranspose(backend, filter, [0, 1, 3, 2]);
+}
+
+// A matrix product with a transposed operand: wasm runs XNNPACK only for plain a·b and a
+// broadcasting loop otherwise, 15× slower for a dense layer's input gradient dy·Wᵀ (1×256 by
+// 256×1280: 3.9 vs 0.26 ms here). So Wᵀ is made once per weight (cachedTranspose) and aᵀ per
+// call, and the plain product runs. Batched products (batch > 1 on either side) go to the stock
+// kernel as before.
+/** Most values (float32) of a weight whose transpose is kept: 16 MiB. */
+const CACHED_TRANSPOSE_MAX = 4 * 1024 * 1024;
+
+function batchMatMul(args: { inputs: tf.NamedTensorInfoMap; backend: object; attrs?: tf.NamedAttrMap }, fallback: tf.KernelFunc): Info {
+  const { a, b } = args.inputs as { a: Info; b: Info };
+  const attrs = args.attrs as unknown as { transposeA: boolean; transposeB: boolean };
+  const single = (t: Info) => t.shape.length >= 2 && t.shape.slice(0, -2).every((d) => d === 1);
+  if ((!attrs.transposeA && !attrs.transposeB) || a.dtype !== "float32" || b.dtype !== "float32" || !single(a) || !single(b)) {
+    return fallback(args as never) as Info;
+  }
+  const backend = args.backend as Backend;
+  const swapLast = (t: Info) => [...t.shape.slice(0, -2).map((_, i) => i), t.shape.length - 1, t.shape.length - 2];
+  return withScope(backend, (s) => {
+    const aa = attrs.transposeA ? s.run("Transpose", { x: a }, { perm: swapLast(a) }) : a;
+    // A weight's copy is kept; one bigger than CACHED_TRANSPOSE_MAX (a VGG fully connected layer
+    // is 400 MB) is transposed per call instead of doubling the model's memory.
+    const bb = !attrs.transposeB ? b : tf.util.sizeFromShape(b.shape) <= CACHED_TRANSPOSE_MAX ? cachedTranspose(backend, b, swapLast(b)) : s.run("Transpose", { x: b }, { perm: swapLast(b) });
+    return s.run("BatchMatMul", { a: aa, b: bb }, { transposeA: false, transposeB: false });
+  });
 }
 
 // tf.batchNorm at inference (every BatchNormalization layer): wasm's kernel is a plain loop, 33 of
@@ -318,7 +355,7 @@ function replaceKernel(name: string, faster: (args: KernelArgs, stock: tf.Kernel
   return true;
 }
 
-/** Registers the missing backprop kernels, faster Conv2DBackpropInput, FusedBatchNorm and AvgPoolGrad, and an aliasing Identity for wasm; idempotent. */
+/** Registers the missing backprop kernels, faster Conv2DBackpropInput, FusedBatchNorm, BatchMatMul and AvgPoolGrad, and an aliasing Identity for wasm; idempotent. */
 export function registerWasmKernels(): string[] {
   if (registered) return [];
   registered = true;
@@ -338,6 +375,7 @@ export function registerWasmKernels(): string[] {
   if (replaceKernel("Conv2DBackpropInput", conv2dBackpropInput)) added.push("Conv2DBackpropInput (XNNPACK-based)");
   if (replaceKernel("FusedBatchNorm", fusedBatchNorm)) added.push("FusedBatchNorm (XNNPACK-based)");
   if (replaceKernel("AvgPoolGrad", avgPoolGrad)) added.push("AvgPoolGrad (tiling windows)");
+  if (replaceKernel("BatchMatMul", batchMatMul)) added.push("BatchMatMul (transposes through XNNPACK)");
   if (replaceKernel("Identity", (a, stock) => ((a.inputs.x as Info).dtype === "string" ? (stock(a as never) as Info) : aliasingIdentity(a)))) added.push("Identity (aliasing)");
   return added;
 }

@@ -1,6 +1,7 @@
 // The kernels camlab registers for wasm (engine/wasmKernels.ts), checked against tfjs's cpu
 // kernels over stride / padding / shape / channel-multiplier cases, and the fused-conv trap on
-// wasm; the faster batch norm and average-pool gradient against their formulas; the clip gradient (engine/clipGradient.ts)
+// wasm; the faster batch norm, average-pool gradient and transposed matrix products against their
+// formulas; the clip gradient (engine/clipGradient.ts)
 // against the mask written here, at the float32 neighbours of its bounds.
 import { before, describe, it } from "node:test";
 import * as assert from "node:assert/strict";
@@ -211,6 +212,49 @@ describe("faster wasm kernels: batch norm, the 1×1 input gradient's filter cach
     assert.equal(backend.dataIdMap.numDataIds(), ids0, "the cached transposes were freed with their filters");
     x.dispose();
   });
+
+  // (aᵀ or a)·(bᵀ or b) on the host in float64: the formula. Batch-1 products with a transposed
+  // operand run as a transpose and a plain product; batched ones go to the stock kernel.
+  const matCases: { a: number[]; b: number[]; ta: boolean; tb: boolean }[] = [
+    { a: [1, 6], b: [9, 6], ta: false, tb: true }, // a dense layer's input gradient dy·Wᵀ
+    { a: [6, 3], b: [6, 4], ta: true, tb: false }, // its weight gradient xᵀ·dy
+    { a: [5, 7], b: [4, 5], ta: true, tb: true },
+    { a: [1, 3, 6], b: [1, 8, 6], ta: false, tb: true }, // batch axis of 1
+    { a: [2, 3, 6], b: [2, 8, 6], ta: false, tb: true }, // batched: stock kernel
+    { a: [4, 6], b: [6, 5], ta: false, tb: false }, // plain: stock kernel
+  ];
+  for (const mc of matCases) {
+    it(`BatchMatMul on wasm, a=${mc.a}${mc.ta ? "ᵀ" : ""} b=${mc.b}${mc.tb ? "ᵀ" : ""}: the formula, no data left but the kept Wᵀ`, async () => {
+      await useBackend("wasm");
+      const a = tf.randomNormal(mc.a, 0, 1, "float32", 31);
+      const b = tf.randomNormal(mc.b, 0, 1, "float32", 32);
+      const backend = tf.backend() as unknown as { dataIdMap: { numDataIds(): number } };
+      const ids0 = backend.dataIdMap.numDataIds();
+      const y = tf.matMul(a, b, mc.ta, mc.tb);
+      const kept = mc.tb && mc.a.length === 2 || (mc.tb && mc.a[0] === 1) ? 1 : 0;
+      assert.equal(backend.dataIdMap.numDataIds(), ids0 + 1 + kept, "the output (and Wᵀ, kept for the next call)");
+      const av = a.dataSync(), bv = b.dataSync();
+      const batch = mc.a.length === 3 ? mc.a[0] : 1;
+      const [ar, ac] = mc.a.slice(-2), [br, bc] = mc.b.slice(-2);
+      const [m, k] = mc.ta ? [ac, ar] : [ar, ac];
+      const n = mc.tb ? br : bc;
+      const want = new Float32Array(batch * m * n);
+      for (let q = 0; q < batch; q++) for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) {
+        let sum = 0;
+        for (let p = 0; p < k; p++) {
+          const x = av[q * ar * ac + (mc.ta ? p * ac + i : i * ac + p)];
+          const w = bv[q * br * bc + (mc.tb ? j * bc + p : p * bc + j)];
+          sum += x * w;
+        }
+        want[(q * m + i) * n + j] = sum;
+      }
+      assert.deepEqual(y.shape, [...(mc.a.length === 3 ? [batch] : []), m, n]);
+      assert.ok(relErr(y.dataSync(), want) < 1e-6, `rel err ${relErr(y.dataSync(), want)}`);
+      tf.dispose([a, y]);
+      b.dispose();
+      assert.equal(backend.dataIdMap.numDataIds(), ids0 - 2, "b's transpose was freed with b");
+    });
+  }
 
   it("nextFloat32 steps one float32 either way", () => {
     assert.equal(nextFloat32(1, 1), 1 + 2 ** -23);
