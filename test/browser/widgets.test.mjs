@@ -100,7 +100,11 @@ test("clicking another class recomputes the heatmap: its pixels change", async (
   assert.notEqual(after.hash, before.hash, "the heatmap's pixels changed");
   assert.ok(!after.blank);
   const bytes = await page.locator(`${root} >> nth=0`).evaluate((n) => Number(n.dataset.lastBytes));
-  console.log(`class switch: canvas changed after ${ms.toFixed(1)} ms, ${bytes} bytes received`);
+  const source = await page.locator(`${root} >> nth=0`).evaluate((n) => n.querySelector(".camlab-heatmap-overlay").dataset.lastSource);
+  console.log(`class switch: canvas changed after ${ms.toFixed(1)} ms, ${bytes} bytes received, CAM from the ${source}`);
+  // A listed class's CAM came with the display (prefetched): drawn without asking the kernel.
+  assert.equal(source, "payload");
+  assert.equal(bytes, 0);
   await screenshot(page, "widgets-heatmap-other-class", { selector: root });
 });
 
@@ -240,9 +244,14 @@ test("the widgets follow the dark theme", async () => {
 
 test("after a kernel restart the widgets keep their snapshots and say live data is gone", async () => {
   await restartKernel(page);
-  // The next interaction finds the restarted kernel: a class click cannot be served any more.
-  const root = page.locator(W("heatmap"));
-  await root.locator('[data-testid="camlab-class-item"]').last().click();
+  // The next interaction that needs the kernel finds it restarted: another method (a listed
+  // class's CAM is in the payload and would be drawn without the kernel).
+  await page.evaluate(() => {
+    const s = document.querySelector('[data-testid="camlab-heatmap"] [data-testid="camlab-method"]');
+    if (s.disabled) return; // the widget already saw the restart
+    s.value = [...s.options].map((o) => o.value).find((m) => m !== s.value);
+    s.dispatchEvent(new Event("change"));
+  });
   await waitInPage(page, () => {
     const w = document.querySelector('[data-testid="camlab-heatmap"]');
     return w.dataset.state === "unavailable" && /restarted/.test(w.querySelector('[data-testid="camlab-status"]').textContent);
@@ -270,5 +279,14 @@ test("after the kernel shuts down, a reloaded page shows the static snapshots", 
   const note = await page.locator(W("heatmap")).locator(`[data-testid="camlab-status"]`).textContent();
   assert.match(note, /unavailable|snapshot/i);
   await screenshot(page, "widgets-snapshots-after-shutdown");
+  // A saved heatmap still switches among its listed classes: their CAMs are in the output.
+  const first = '[data-testid="camlab-heatmap"]';
+  const other = await page.locator(`${first} >> nth=0`).evaluate((n) => [...n.querySelectorAll('[data-testid="camlab-class-item"]')].find((b) => b.getAttribute("aria-pressed") !== "true").dataset.classIndex);
+  const beforeSwitch = (await canvasStats(page, `${first} [data-testid="camlab-heatmap-canvas"]`))[0];
+  await page.locator(`${first} >> nth=0`).locator(`[data-testid="camlab-class-item"][data-class-index="${other}"]`).click();
+  await waitInPage(page, (other) => document.querySelector('[data-testid="camlab-heatmap"] [data-pane="a"]').dataset.classIndex === other, other);
+  const afterSwitch = (await canvasStats(page, `${first} [data-testid="camlab-heatmap-canvas"]`))[0];
+  assert.notEqual(afterSwitch.hash, beforeSwitch.hash, "the other class's CAM is drawn");
+  assert.equal(await page.locator(`${first} >> nth=0`).evaluate((n) => n.querySelector('[data-testid="camlab-heatmap-hint"]').hidden), true, "no 'needs live data' hint");
   assert.deepEqual(errors.pageErrors, [], "no uncaught page errors");
 });

@@ -27,6 +27,8 @@ export class HeatmapOverlay {
   /** The layers a CAM can use for this model and input, asked of the kernel once live (null: not yet). */
   private camLayers: string[] | null = null;
   private askedLayers = false;
+  /** CAMs the payload carries for its method and layer, by class: drawn without the kernel. */
+  private readonly localCams = new Map<number, { cam: QuantizedMap; range: CamRange | null }>();
   /** Each pane's selectors and the option lists they were built with. */
   private readonly headers = new Map<CamPane, { menus: string; method: HTMLSelectElement; layer: HTMLSelectElement; cls: HTMLSelectElement }>();
 
@@ -40,6 +42,10 @@ export class HeatmapOverlay {
     if (rgb.length !== need) throw new Error(`image: ${payload.image.width}x${payload.image.height} RGB needs ${need} bytes, the data holds ${rgb.length}`);
     this.image = { width: payload.image.width, height: payload.image.height, rgb };
     this.snapshotCam = fromSnapshot(payload.cam, "cam");
+    this.localCams.set(payload.classIndex, { cam: this.snapshotCam, range: payload.camRange ?? null });
+    for (const [i, p] of (payload.prefetched ?? []).entries()) {
+      this.localCams.set(p.classIndex, { cam: fromSnapshot(p.cam, `prefetched[${i}].cam`), range: p.camRange ?? null });
+    }
     this.opacity.value = String(Math.round(DEFAULT_OPACITY * 100));
     this.cmapSelect = select("camlab-colormap", "colormap", COLORMAP_NAMES.map((n) => [n, n] as const), this.cmap);
 
@@ -168,9 +174,30 @@ export class HeatmapOverlay {
     }
   }
 
-  /** Asks the kernel for the CAM of `choice` and redraws `pane`; measured click → canvas. */
+  /** The CAM of `choice` when the payload carries it (its method and layer, a listed class). */
+  private localCam(choice: CamChoice): { cam: QuantizedMap; range: CamRange | null } | null {
+    if (choice.method !== this.payload.method || choice.layer !== this.payload.layer) return null;
+    return this.localCams.get(choice.classIndex) ?? null;
+  }
+
+  /** Asks the kernel for the CAM of `choice` (or takes it from the payload) and redraws `pane`; measured click → canvas. */
   private async recompute(pane: CamPane, choice: CamChoice, kind: string): Promise<void> {
     const interaction = this.meter.begin(kind);
+    const local = this.localCam(choice);
+    if (local) {
+      // Whatever the pane was waiting for is superseded: starting a request cancels the one
+      // before (progress.ts), and this one is done at once.
+      pane.work.stop(pane.work.start(""));
+      pane.node.dataset.busy = "false";
+      pane.setCam(choice, local.cam, local.range);
+      pane.draw(colormap(this.cmap), this.opacityValue());
+      this.node.dataset.lastSource = "payload";
+      interaction.done();
+      this.hint.hidden = true;
+      this.renderPaneHeader(pane);
+      this.renderClassList();
+      return;
+    }
     if (!this.binding.isLive) {
       this.showHint("Another class, method or layer needs live data from the kernel, which is unavailable for this output.");
       this.renderPaneHeader(pane); // put the selectors back to what is shown
@@ -186,6 +213,7 @@ export class HeatmapOverlay {
       );
       interaction.add(out);
       if (!interaction.current) return;
+      this.node.dataset.lastSource = "kernel";
       const buf = out.buffers[0];
       if (!buf) throw new Error("cam.compute reply came without its buffer");
       const r = out.result;

@@ -91,6 +91,15 @@ function walkLayers(model: tf.LayersModel): { path: string; layer: Layer; depth:
   return out;
 }
 
+/**
+ * Paths of the layers whose `call` is patched on the layer itself: a forward or backward hook
+ * (hooks/register.ts puts one there) or the user's own patch. Work that leaves the main thread
+ * (a model replica in a worker, engine/replicas.ts) would not run them, so it stays here then.
+ */
+export function patchedLayerPaths(model: tf.LayersModel): string[] {
+  return walkLayers(model).filter((l) => Object.prototype.hasOwnProperty.call(l.layer, "call")).map((l) => l.path);
+}
+
 /** GraphModel nodes that compute something (no Const/Placeholder), in topological order. */
 function graphNodes(model: tf.GraphModel): GraphNodeInternal[] {
   const g = (model as unknown as GraphInternals).executor.graph;

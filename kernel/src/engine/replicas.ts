@@ -4,7 +4,8 @@
 // runs a batch alone on its core, with nothing shared but the input and the output.
 //
 // When: on the wasm backend, with CAMLAB_WORKERS (default: the cores the main thread's wasm
-// leaves free — cores − 1, or cores − CAMLAB_THREADS — at most 7; 0 turns it off), for a LayersModel whose topology rebuilds from JSON (no custom layer classes), and only
+// leaves free — cores − 1, or cores − CAMLAB_THREADS — at most 7; 0 turns it off), for a LayersModel whose topology rebuilds from JSON (no custom layer classes) and
+// that has no hooked layer (a replica would not run the hook), and only
 // for work large enough to repay a replica's start (about a second, overlapped with the main
 // thread's own batches): at least 3 batches of at least 2²⁰ input values each. Otherwise every
 // batch runs on the main thread, as before.
@@ -18,7 +19,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { Worker } from "node:worker_threads";
 import * as path from "node:path";
-import { isGraphModel, type AnyModel } from "./model";
+import { isGraphModel, patchedLayerPaths, type AnyModel } from "./model";
 import { coreCount, wasmThreadState } from "./wasmThreads";
 import { throwIfCancelled } from "./work";
 import type { ReplicaReply, ReplicaRequest } from "./replicaWorker";
@@ -106,6 +107,9 @@ async function replicasFor(model: AnyModel): Promise<Replica[] | null> {
   const n = replicaCount();
   if (n < 1 || isGraphModel(model) || tf.getBackend() !== "wasm") return null;
   const m = model as tf.LayersModel;
+  // A hooked layer runs only here: a replica rebuilt from JSON has no hooks, so its batches would
+  // skip them (a NaN watch, a feature capture) without a word.
+  if (patchedLayerPaths(m).length > 0) return null;
   let set = sets.get(m);
   if (set === null) return null; // its topology did not rebuild in a worker
   const ids = weightIds(m);

@@ -1,6 +1,8 @@
 // Faithfulness metrics for saliency maps, on a batch, returning plain numbers:
 //  * deletion / insertion curves and their AUC (Petsiuk et al., RISE, BMVC 2018): remove (or
-//    insert) pixels in order of decreasing saliency and follow the class probability;
+//    insert) pixels in order of decreasing saliency and follow the class probability; the
+//    batch's (steps + 1) · images modified inputs need only the model's output, so they run as
+//    one stream of batches on the folded model and its replicas (scoring.ts scoreRows);
 //  * average drop and increase in confidence (Chattopadhay et al., Grad-CAM++, WACV 2018,
 //    Sec. 5.1): the probability on the input masked by the heatmap vs on the full input.
 import * as tf from "@tensorflow/tfjs";
@@ -9,7 +11,7 @@ import { checkModelArg, checkModelInput } from "../engine/inputContract";
 import { checkpoint } from "../engine/work";
 import type { AnyModel } from "../engine/model";
 import { pixelRanks } from "./maps";
-import { checkInputs, checkScoreOptions, classProbability, readClassesAndRows, targetClasses, type ScoreOptions } from "./scoring";
+import { checkInputs, checkScoreOptions, classProbability, readClassesAndRows, scoreRows, targetClasses, type ScoreOptions } from "./scoring";
 
 /** What removed pixels become: zeros, a blurred copy, the image mean, or a constant. */
 export type Baseline = "zero" | "blur" | "mean" | number;
@@ -78,33 +80,33 @@ async function curveOnBackend(kind: "deletion" | "insertion", fn: string, model:
     const counts = Array.from({ length: steps + 1 }, (_, s) => Math.round((s * hw) / steps));
     const label = `${fn}: images`;
     await checkpoint(label, 0, b);
-    const [classes, base, thresholds] = tf.tidy(() => [
+    const rowsPerImage = steps + 1;
+    const [classes, base, thresholds, ranks] = tf.tidy(() => [
       targetClasses(model, x, options),
       baselineOf(x, options.baseline ?? (kind === "deletion" ? "zero" : "blur")),
-      tf.reshape(tf.tensor1d(counts, "int32"), [steps + 1, 1]),
+      tf.tensor1d(counts, "int32"),
+      // Rank of every pixel by decreasing saliency (0 = most salient), [b, h·w].
+      pixelRanks(heatmaps as tf.Tensor3D),
     ]);
-    held.push(classes, base, thresholds);
-    const rows: tf.Tensor1D[] = [];
-    try {
-      for (let i = 0; i < b; i++) {
-        rows.push(tf.tidy(() => {
-          // Rank of every pixel by decreasing saliency (0 = most salient).
-          const ranks = pixelRanks(tf.slice(heatmaps, [i, 0, 0], [1, -1, -1]) as tf.Tensor3D);
-          const chosen = tf.reshape(tf.cast(tf.less(ranks, thresholds), "float32"), [steps + 1, h, w, 1]);
-          const xi = tf.slice(x, [i, 0, 0, 0], [1, -1, -1, -1]);
-          const bi = tf.slice(base, [i, 0, 0, 0], [1, -1, -1, -1]);
-          const [from, to] = kind === "deletion" ? [xi, bi] : [bi, xi];
-          const inputs = tf.add(tf.mul(from, tf.sub(1, chosen)), tf.mul(to, chosen)) as tf.Tensor4D;
-          return classProbability(model, inputs, tf.slice(classes, [i], [1]), options);
-        }));
-        // One image's steps + 1 model inputs per turn: progress, and Cancelled if interrupted.
-        await checkpoint(label, i + 1, b);
-      }
-      const v = await readClassesAndRows(classes, rows);
-      return summarise(v, b, steps, counts, hw);
-    } finally {
-      for (const r of rows) r.dispose();
-    }
+    held.push(classes, base, thresholds, ranks);
+    // Row r is image ⌊r / (steps + 1)⌋ at step r mod (steps + 1): the first counts[step] pixels
+    // in saliency order taken from the other picture (the baseline, or for insertion the image).
+    const rowIndex = (r0: number, m: number, of: (r: number) => number) => tf.tensor1d(Array.from({ length: m }, (_, k) => of(r0 + k)), "int32");
+    const imageOf = (r0: number, m: number) => rowIndex(r0, m, (r) => Math.floor(r / rowsPerImage));
+    const make = (r0: number, m: number) => tf.tidy(() => {
+      const images = imageOf(r0, m);
+      const limits = tf.reshape(tf.gather(thresholds, rowIndex(r0, m, (r) => r % rowsPerImage)), [m, 1]);
+      const chosen = tf.reshape(tf.cast(tf.less(tf.gather(ranks, images), limits), "float32"), [m, h, w, 1]);
+      const [from, to] = kind === "deletion" ? [tf.gather(x, images), tf.gather(base, images)] : [tf.gather(base, images), tf.gather(x, images)];
+      return tf.add(tf.mul(from, tf.sub(1, chosen)), tf.mul(to, chosen)) as tf.Tensor4D;
+    });
+    const scores = await scoreRows(model, b * rowsPerImage, hw * x.shape[3], options, make, (r0, m) => tf.gather(classes, imageOf(r0, m)) as tf.Tensor1D,
+      // Progress in whole images; Cancelled here if interrupted.
+      (rows) => checkpoint(label, Math.floor(rows / rowsPerImage), b));
+    const table = tf.reshape(scores, [b, rowsPerImage]) as tf.Tensor2D;
+    held.push(scores, table);
+    const v = await readClassesAndRows(classes, table);
+    return summarise(v, b, steps, counts, hw);
   } finally {
     for (const t of held) t.dispose();
   }

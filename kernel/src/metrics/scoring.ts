@@ -2,7 +2,9 @@
 // explained class — or whatever a target function says — computed on the backend in chunks.
 // The target is the same `Target` that cam() and attribute() take (engine/targets.ts).
 import * as tf from "@tensorflow/tfjs";
+import { foldModel } from "../engine/folded";
 import type { AnyModel } from "../engine/model";
+import { runBatches } from "../engine/replicas";
 import { resolveTarget, type Target, type TargetFn } from "../engine/targets";
 import { runModel } from "../hooks/run";
 
@@ -22,9 +24,58 @@ export interface ScoreOptions {
 
 /** Class probabilities of the model for a batch (softmax applied to logits). */
 export function probabilities(model: AnyModel, inputs: tf.Tensor4D, outputs: ScoreOptions["outputs"]): tf.Tensor2D {
-  const out = runModel(model, inputs) as tf.Tensor2D;
-  if (out.rank !== 2) throw new Error(`camlab metrics: the model must output [batch, classes], got shape [${out.shape.join(", ")}]`);
-  return outputs === "probabilities" ? out : (tf.softmax(out) as tf.Tensor2D);
+  return probabilitiesOf(runModel(model, inputs), outputs);
+}
+
+/** A model output as class probabilities [batch, classes] (softmax applied to logits). */
+function probabilitiesOf(output: tf.Tensor, outputs: ScoreOptions["outputs"]): tf.Tensor2D {
+  if (output.rank !== 2) throw new Error(`camlab metrics: the model must output [batch, classes], got shape [${output.shape.join(", ")}]`);
+  return outputs === "probabilities" ? (output as tf.Tensor2D) : (tf.softmax(output) as tf.Tensor2D);
+}
+
+/**
+ * The scores of `total` modified inputs ("rows"), in row order: `make(r0, m)` builds rows r0 …
+ * r0 + m − 1 (a fresh tensor), `classOf(r0, m)` gives each row's class ([m] int32 on the backend;
+ * unused for a target function), and `done(rows)` runs after each batch (a checkpoint: progress,
+ * Interrupt). The rows need only the model's output, so they run `options.batchSize` at a time on
+ * the folded model (engine/folded.ts) and, for large work, on the model's replicas too
+ * (engine/replicas.ts) — a batch may mix rows of several images, so a batch of images fills
+ * whole batches. Returns [total] scores; frees everything else, also when it throws.
+ */
+export async function scoreRows(
+  model: AnyModel,
+  total: number,
+  rowValues: number,
+  options: ScoreOptions,
+  make: (r0: number, m: number) => tf.Tensor4D,
+  classOf: (r0: number, m: number) => tf.Tensor1D,
+  done: (rows: number) => Promise<void>,
+): Promise<tf.Tensor1D> {
+  const size = options.batchSize ?? 32;
+  const fn = targetFn(options);
+  const folded = foldModel(model);
+  const parts: tf.Tensor1D[] = [];
+  try {
+    const run = (x: tf.Tensor) => (folded ? folded.run(x) : runModel(model, x));
+    const rowsOf = (j: number) => [j * size, Math.min(size, total - j * size)] as const;
+    await runBatches(model, Math.ceil(total / size), size * rowValues, (j) => make(...rowsOf(j)), run, async (j, out) => {
+      const [r0, m] = rowsOf(j);
+      try {
+        parts.push(tf.tidy(() => {
+          if (fn) return resolveTarget(fn, out).scores;
+          const p = probabilitiesOf(out, options.outputs);
+          return tf.sum(tf.mul(p, tf.oneHot(classOf(r0, m), p.shape[1])), -1) as tf.Tensor1D;
+        }));
+      } finally {
+        out.dispose();
+      }
+      await done(r0 + m);
+    });
+    return tf.concat(parts) as tf.Tensor1D;
+  } finally {
+    tf.dispose(parts);
+    folded?.dispose();
+  }
 }
 
 function targetFn(options: ScoreOptions): TargetFn | null {
@@ -84,13 +135,13 @@ export function checkInputs(fn: string, input: tf.Tensor, heatmaps: tf.Tensor): 
 }
 
 /**
- * The explained class of each image and its score rows, in one read: [b × (1 + steps)] values,
+ * The explained class of each image and its score rows (one per image, or [b, steps] at once), in one read: [b × (1 + steps)] values,
  * image i's class at i·(1 + steps), then its scores. The curves (deletion, insertion, ROAD) read
  * everything they computed on the backend once, at the end.
  */
-export async function readClassesAndRows(classes: tf.Tensor, rows: tf.Tensor[]): Promise<Float32Array> {
+export async function readClassesAndRows(classes: tf.Tensor, rows: tf.Tensor[] | tf.Tensor2D): Promise<Float32Array> {
   const b = classes.shape[0];
-  const packed = tf.tidy(() => tf.concat([tf.reshape(tf.cast(classes, "float32"), [b, 1]), tf.stack(rows)], 1));
+  const packed = tf.tidy(() => tf.concat([tf.reshape(tf.cast(classes, "float32"), [b, 1]), Array.isArray(rows) ? tf.stack(rows) : rows], 1));
   try {
     return (await packed.data()) as Float32Array;
   } finally {

@@ -134,6 +134,19 @@ export interface HeatmapPayload {
   /** Choices offered by the selectors. */
   methods: string[];
   layers: string[];
+  /**
+   * The CAMs of the other listed classes at the same method and layer (computed at display when
+   * the view prefetches), so the widget switches among those classes without asking the kernel —
+   * at once, and in a saved notebook too. Absent in outputs saved by an older camlab.
+   */
+  prefetched?: PrefetchedCam[];
+}
+
+/** One class's CAM carried in the heatmap payload (see HeatmapPayload.prefetched). */
+export interface PrefetchedCam {
+  classIndex: number;
+  cam: QuantizedImage;
+  camRange?: CamRange;
 }
 
 /** One off-diagonal cell of a confusion matrix: how often class `truth` was predicted as `predicted`. */

@@ -139,6 +139,17 @@ export function checkHeatmapPayload(x: unknown): Checked<HeatmapPayload> {
     });
     arr(p.methods, "methods").forEach((m, i) => str(m, `methods[${i}]`));
     arr(p.layers, "layers").forEach((m, i) => str(m, `layers[${i}]`));
+    if (p.prefetched !== undefined) {
+      arr(p.prefetched, "prefetched").forEach((e, i) => {
+        const o = obj(e, `prefetched[${i}]`);
+        int(o.classIndex, `prefetched[${i}].classIndex`);
+        checkQuantized(o.cam, `prefetched[${i}].cam`);
+        if (o.camRange !== undefined) {
+          const r = obj(o.camRange, `prefetched[${i}].camRange`);
+          if (num(r.min, `prefetched[${i}].camRange.min`) > num(r.max, `prefetched[${i}].camRange.max`)) throw new Invalid(`prefetched[${i}].camRange.min (${r.min}) must not exceed its max (${r.max})`);
+        }
+      });
+    }
     return { ...(p as unknown as HeatmapPayload), predictions, version: PAYLOAD_VERSION, session };
   });
 }

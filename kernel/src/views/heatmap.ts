@@ -6,7 +6,7 @@ import { planCam, planForTarget } from "../cam/plan";
 import { CAM_METHODS, type CamMethodName } from "../cam/registry";
 import { defaultCamLayer, type AnyModel } from "../engine/model";
 import { checkModelArg } from "../hooks/run";
-import { colormap, DEFAULT_COLORMAP, DEFAULT_OPACITY, encodeBase64, HEATMAP_MIME, PAYLOAD_VERSION, renderOverlay, toSnapshot, type HeatmapPayload } from "../protocol";
+import { colormap, DEFAULT_COLORMAP, DEFAULT_OPACITY, encodeBase64, HEATMAP_MIME, PAYLOAD_VERSION, renderOverlay, toSnapshot, type HeatmapPayload, type PrefetchedCam } from "../protocol";
 import { imageToRgb } from "./image";
 import { pngBase64, rgbFromRgba } from "./raster";
 import { CamlabView, buildBoundView } from "./view";
@@ -28,7 +28,7 @@ export interface HeatmapOptions {
   topK?: number;
   /** Offer only these classes in the widget's list (e.g. the neutral classes of a model); default all. */
   classes?: readonly number[];
-  /** Also compute the CAMs of the other listed classes now, so clicking one answers at once (default true). */
+  /** Also compute the CAMs of the other listed classes now and send them with the display, so clicking one draws at once, without the kernel (default true). */
   prefetch?: boolean;
   /** Name shown for the model. */
   modelName?: string;
@@ -66,8 +66,15 @@ export async function heatmapView(model: AnyModel, input: tf.Tensor, options: He
       throw new Error(`camlab.heatmapView: classIndex must be an integer from 0 to ${classCount - 1}, got ${classIndex}`);
     }
     const q = await bound.camMap(planForTarget(plan, classIndex));
+    // The other listed classes' CAMs go into the payload too (a few dozen bytes each at
+    // feature-map resolution): the widget switches among them without a round trip to the kernel.
+    const prefetched: PrefetchedCam[] = [];
     if (options.prefetch !== false) {
-      for (const p of predictions) if (p.classIndex !== classIndex) await bound.camMap(planForTarget(plan, p.classIndex));
+      for (const p of predictions) {
+        if (p.classIndex === classIndex) continue;
+        const other = await bound.camMap(planForTarget(plan, p.classIndex));
+        prefetched.push({ classIndex: p.classIndex, cam: toSnapshot(other.header, other.bytes), camRange: other.raw });
+      }
     }
     const rgb = await imageToRgb(options.image ?? bound.input!, "heatmapView");
     // The widget's first frame, pixel for pixel: same function, colormap and opacity.
@@ -91,6 +98,7 @@ export async function heatmapView(model: AnyModel, input: tf.Tensor, options: He
       predictions,
       methods: Object.keys(CAM_METHODS),
       layers: layers.includes(layer) ? layers : [...layers, layer], // the user's explicit choice stays listed
+      ...(prefetched.length > 0 ? { prefetched } : {}),
     }, png, text);
   });
 }

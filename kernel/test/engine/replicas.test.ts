@@ -1,12 +1,15 @@
 // Model replicas in worker threads (engine/replicas.ts): batches shared with them come back in
-// order and equal to the main thread's own results; a throwing callback stops the run and
-// leaves no tensor behind; new weights make new replicas; and Score-CAM with replicas equals
-// Score-CAM without (CAMLAB_WORKERS=0).
+// order and equal to the main thread's own results; a hooked layer keeps the work on the main
+// thread (a replica has no hooks); a throwing callback stops the run and
+// leaves no tensor behind; new weights make new replicas; and Score-CAM and a deletion curve
+// with replicas equal the same without (CAMLAB_WORKERS=0).
 import { after, before, describe, it } from "node:test";
 import * as assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { Cancelled, endReplicas, ensureBackend, runBatches, runWork, startReplicas, REPLICA_MIN_BATCH_VALUES } from "../../src/engine";
 import { cam } from "../../src/cam";
+import { deletionCurve } from "../../src/metrics";
+import { registerForwardHook } from "../../src/hooks";
 import { seeded } from "./fixtures";
 
 const SIZE = 96;
@@ -61,6 +64,38 @@ describe("model replicas in worker threads", () => {
         const want = tf.tidy(() => predict(model)(batchInput(j)).dataSync());
         assert.deepEqual(Array.from(got[j]), Array.from(want), `batch ${j}`);
       }
+    } finally {
+      endReplicas(model);
+      model.dispose();
+    }
+  });
+
+  it("a hooked layer keeps every batch on the main thread, so the hook sees them all", async () => {
+    const model = wideModel();
+    try {
+      await startReplicas(model);
+      let calls = 0;
+      const hook = registerForwardHook(model.getLayer("bn"), () => {
+        calls++;
+      });
+      try {
+        process.env.CAMLAB_WORKERS = "0";
+        await collect(model, 6);
+        const alone = calls;
+        assert.ok(alone >= 6, `the hook fires for every batch (${alone} calls)`);
+        process.env.CAMLAB_WORKERS = "1";
+        calls = 0;
+        const { order, stats } = await collect(model, 6);
+        assert.deepEqual(order, [0, 1, 2, 3, 4, 5]);
+        assert.deepEqual(stats, { main: 6, replicas: 0 });
+        assert.equal(calls, alone, "as often as on the main thread alone");
+      } finally {
+        process.env.CAMLAB_WORKERS = "1";
+        hook.remove();
+      }
+      // Without the hook, replicas take their share again.
+      const { stats } = await collect(model, 6);
+      assert.ok(stats.replicas > 0, `replicas ran ${stats.replicas} of 6 batches`);
     } finally {
       endReplicas(model);
       model.dispose();
@@ -126,6 +161,30 @@ describe("model replicas in worker threads", () => {
       for (let j = 0; j < 4; j++) assert.deepEqual(Array.from(got[j]), Array.from(tf.tidy(() => (model.predict(batchInput(j)) as tf.Tensor).dataSync())));
     } finally {
       endReplicas(model);
+      model.dispose();
+    }
+  });
+
+  it("a deletion curve's rows, shared with replicas across images, equal the curve on the main thread alone", async () => {
+    const model = wideModel();
+    // 2 images × 40 steps in batches of PER_BATCH rows: batches mix the two images' rows.
+    const x = tf.randomUniform([2, SIZE, SIZE, 3], 0, 1, "float32", 5);
+    const heat = tf.randomUniform([2, SIZE, SIZE], 0, 1, "float32", 6);
+    const options = { steps: 39, batchSize: PER_BATCH, target: 1 };
+    try {
+      process.env.CAMLAB_WORKERS = "0";
+      const alone = await deletionCurve(model, x, heat, options);
+      process.env.CAMLAB_WORKERS = "1";
+      await startReplicas(model);
+      const n0 = tf.memory().numTensors;
+      const shared = await deletionCurve(model, x, heat, options);
+      assert.equal(tf.memory().numTensors, n0);
+      assert.deepEqual(shared, alone);
+      assert.equal(shared.curves[0].length, 40);
+    } finally {
+      process.env.CAMLAB_WORKERS = "1";
+      endReplicas(model);
+      tf.dispose([x, heat]);
       model.dispose();
     }
   });

@@ -29,6 +29,18 @@ test("the CAM's raw range is optional (older outputs lack it) and kept when pres
   assert.ok(old.ok && old.payload.camRange === undefined);
 });
 
+test("prefetched CAMs are optional (older outputs lack them), kept when present, and checked field by field", () => {
+  const entry = { classIndex: 5, cam: { width: 1, height: 1, scale: 1, offset: 0, data: b64(1) }, camRange: { min: 0, max: 2 } };
+  const r = checkHeatmapPayload({ ...heatmap(), prefetched: [entry] });
+  assert.deepEqual(r.ok && r.payload.prefetched, [entry]);
+  const bad = checkHeatmapPayload({ ...heatmap(), prefetched: [{ ...entry, cam: { ...entry.cam, width: 0 } }] });
+  assert.ok(!bad.ok && /prefetched\[0\]\.cam/.test(bad.reason), bad.ok ? "accepted" : bad.reason);
+  const range = checkHeatmapPayload({ ...heatmap(), prefetched: [{ ...entry, camRange: { min: 3, max: 2 } }] });
+  assert.ok(!range.ok && /prefetched\[0\]\.camRange\.min \(3\) must not exceed/.test(range.reason));
+  const index = checkHeatmapPayload({ ...heatmap(), prefetched: [{ ...entry, classIndex: 1.5 }] });
+  assert.ok(!index.ok && /prefetched\[0\]\.classIndex/.test(index.reason));
+});
+
 test("a version 1 heatmap payload (a notebook saved before) reads as the current shape", () => {
   const r = checkHeatmapPayload({ ...heatmap(), version: 1, predictions: [{ index: 3, label: "cat", probability: 0.9 }] });
   assert.ok(r.ok);

@@ -9,7 +9,7 @@ import { activeHookCount } from "../../src/hooks";
 import { JUPYTER_DISPLAY } from "../../src/display";
 import { currentSession } from "../../src/session";
 import { activationsView, heatmapView, histogram, layersView } from "../../src/views";
-import { ACTIVATIONS_MIME, HEATMAP_MIME, LAYERS_MIME, colorizeBytes, colormap, decodeBase64, DEFAULT_COLORMAP, DEFAULT_OPACITY, fromSnapshot, renderOverlay, type QuantizedImage } from "../../src/protocol";
+import { ACTIVATIONS_MIME, HEATMAP_MIME, LAYERS_MIME, colorizeBytes, colormap, decodeBase64, DEFAULT_COLORMAP, DEFAULT_OPACITY, fromBuffer, fromSnapshot, renderOverlay, type QuantizedImage } from "../../src/protocol";
 import { PoisonGradient, randomImages, smallResidual, smallSequential, splitSequential } from "../engine/fixtures";
 import * as ref from "../cam/reference";
 
@@ -125,6 +125,28 @@ describe("views", () => {
       model.apply = original as typeof model.apply;
     }
     assert.equal(calls, 0);
+  });
+
+  it("heatmapView carries the other listed classes' CAMs: each equals cam.compute's for that class, and the Grad-CAM formula", async () => {
+    const view = await heatmapView(model, x, { layer: "conv3", topK: 3 });
+    const p = view.payload;
+    const others = p.predictions.map((q) => q.classIndex).filter((c) => c !== p.classIndex);
+    assert.deepEqual(p.prefetched?.map((e) => e.classIndex), others, "one per other listed class, in list order");
+    const { head, tail } = splitSequential(model, "conv3");
+    for (const e of p.prefetched!) {
+      const out = await currentSession().dispatch("cam.compute", view.handle!, { method: "gradcam", layer: "conv3", classIndex: e.classIndex });
+      const live = fromBuffer(out.result as never, out.buffers[0] as Uint8Array, 0, "cam");
+      assert.deepEqual(Array.from(fromSnapshot(e.cam).bytes), Array.from(live.bytes), `class ${e.classIndex}: the bytes the widget would get live`);
+      assert.deepEqual(e.camRange, { min: (out.result as { rawMin: number }).rawMin, max: (out.result as { rawMax: number }).rawMax });
+      // And the formula, for the map itself.
+      const a = head.predict(x) as tf.Tensor;
+      const g = tf.grad((aa: tf.Tensor) => tf.sum(tf.slice(tail(aa), [0, e.classIndex], [1, 1])))(a);
+      const A = ((await a.array()) as ref.Img[])[0], G = ((await g.array()) as ref.Img[])[0];
+      tf.dispose([a, g]);
+      const want = ref.scaleUnit(ref.relu2d(ref.weightedMap(A, ref.gradCamWeights(G)))).flat();
+      values(e.cam).forEach((v, i) => assert.ok(Math.abs(v - want[i]) <= 1 / 510 + 1e-4, `class ${e.classIndex} pixel ${i}: ${v} vs ${want[i]}`));
+    }
+    assert.equal((await heatmapView(model, x, { layer: "conv3", topK: 3, prefetch: false })).payload.prefetched, undefined, "prefetch: false sends none");
   });
 
   it("activationsView: all channel statistics, the first page of tiles, a histogram of every value", async () => {
