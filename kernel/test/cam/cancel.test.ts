@@ -73,14 +73,15 @@ describe("cancellable, progress-reporting CAM work", () => {
     model.dispose();
   });
 
-  it("deletion curve: cancellable per image, no leak", async () => {
+  it("deletion curve: cancellable between batches of rows (progress in whole images), no leak", async () => {
     const model = smallSequential(4, 12);
     const x = randomImages(3, 12, 7);
     const heat = tf.randomUniform([3, 12, 12], 0, 1, "float32", 8);
     const n0 = tf.memory().numTensors;
     const controller = new AbortController();
     await assert.rejects(
-      runWork({ signal: controller.signal, progressIntervalMs: 0, onProgress: (p) => void (p.done === 1 && controller.abort()) }, () => deletionCurve(model, x, heat, { steps: 4 })),
+      runWork({ signal: controller.signal, progressIntervalMs: 0, onProgress: (p) => void (p.done === 1 && controller.abort()) }, () => deletionCurve(model, x, heat, { steps: 4, batchSize: 4 })),
+      // 3 images × 5 rows in batches of 4: image 1 is done after the second batch, and the stop lands there.
       (e: unknown) => e instanceof Cancelled && /deletionCurve: images \(1 of 3 done\)/.test((e as Error).message),
     );
     assert.equal(tf.memory().numTensors, n0);
