@@ -85,6 +85,12 @@ export class WorkIndicator {
     this.node.dataset.total = String(total);
   }
 
+  /** Drops the request shown (or pending), aborting its signal, as a new one answered at once
+   *  would: nothing is shown, and its late reply is not drawn. */
+  supersede(): void {
+    this.stop(this.start(""));
+  }
+
   /** Sends the cancel (through the signal) and says so until the request ends. */
   cancel(): void {
     if (!this.controller || this.node.dataset.state === "cancelling") return;

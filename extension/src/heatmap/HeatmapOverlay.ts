@@ -185,9 +185,8 @@ export class HeatmapOverlay {
     const interaction = this.meter.begin(kind);
     const local = this.localCam(choice);
     if (local) {
-      // Whatever the pane was waiting for is superseded: starting a request cancels the one
-      // before (progress.ts), and this one is done at once.
-      pane.work.stop(pane.work.start(""));
+      // Whatever the pane was waiting for is superseded (its request is cancelled).
+      pane.work.supersede();
       pane.node.dataset.busy = "false";
       pane.setCam(choice, local.cam, local.range);
       pane.draw(colormap(this.cmap), this.opacityValue());

@@ -110,6 +110,12 @@ export function checkActivationsPayload(x: unknown): Checked<ActivationsPayload>
   });
 }
 
+/** A CAM's raw range: two numbers, min not above max. */
+function checkCamRange(x: unknown, what: string): void {
+  const r = obj(x, what);
+  if (num(r.min, `${what}.min`) > num(r.max, `${what}.max`)) throw new Invalid(`${what}.min (${r.min}) must not exceed ${what}.max (${r.max})`);
+}
+
 /** Checks a heatmap payload (application/vnd.camlab.heatmap+json) field by field. */
 export function checkHeatmapPayload(x: unknown): Checked<HeatmapPayload> {
   return run(() => {
@@ -121,10 +127,7 @@ export function checkHeatmapPayload(x: unknown): Checked<HeatmapPayload> {
     int(img.height, "image.height", 1);
     str(img.data, "image.data");
     checkQuantized(p.cam, "cam");
-    if (p.camRange !== undefined) {
-      const r = obj(p.camRange, "camRange");
-      if (num(r.min, "camRange.min") > num(r.max, "camRange.max")) throw new Invalid(`camRange.min (${r.min}) must not exceed camRange.max (${r.max})`);
-    }
+    if (p.camRange !== undefined) checkCamRange(p.camRange, "camRange");
     str(p.method, "method");
     str(p.layer, "layer");
     int(p.classIndex, "classIndex");
@@ -144,10 +147,7 @@ export function checkHeatmapPayload(x: unknown): Checked<HeatmapPayload> {
         const o = obj(e, `prefetched[${i}]`);
         int(o.classIndex, `prefetched[${i}].classIndex`);
         checkQuantized(o.cam, `prefetched[${i}].cam`);
-        if (o.camRange !== undefined) {
-          const r = obj(o.camRange, `prefetched[${i}].camRange`);
-          if (num(r.min, `prefetched[${i}].camRange.min`) > num(r.max, `prefetched[${i}].camRange.max`)) throw new Invalid(`prefetched[${i}].camRange.min (${r.min}) must not exceed its max (${r.max})`);
-        }
+        if (o.camRange !== undefined) checkCamRange(o.camRange, `prefetched[${i}].camRange`);
       });
     }
     return { ...(p as unknown as HeatmapPayload), predictions, version: PAYLOAD_VERSION, session };
